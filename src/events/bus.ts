@@ -1,0 +1,130 @@
+/**
+ * Per-session event stream: every producer (tasks, commands, sessions) publishes here and never
+ * blocks; subscribers are called synchronously and must do their own buffering (the WebSocket
+ * layer drops a client that cannot keep up). A bounded ring keeps recent events for resume.
+ */
+export type EventPayload =
+  | { type: 'status'; taskId: string; status: string; phase?: string }
+  | { type: 'output'; taskId?: string; cmdId?: string; data: string }
+  | { type: 'patch'; taskId: string; count: number }
+  | { type: 'exit'; taskId?: string; cmdId?: string; code: number | null; durationMs: number }
+  | { type: 'error'; message: string; taskId?: string }
+  | { type: 'session'; status: 'ended' | 'expired' }
+
+export type BusEvent = EventPayload & { seq: number; ts: string; epoch: string }
+
+export type EventListener = (event: BusEvent) => void
+
+export type ReplayResult = { status: 'ok' | 'gap'; events: BusEvent[] }
+
+export type RingLimits = { maxEvents: number; maxBytes: number }
+
+export const DEFAULT_RING_LIMITS: RingLimits = { maxEvents: 5000, maxBytes: 8 * 1024 * 1024 }
+
+export class EventBus {
+  private seq = 0
+  private ring: { event: BusEvent; bytes: number }[] = []
+  private ringHead = 0
+  private ringBytes = 0
+  private readonly listeners = new Set<EventListener>()
+
+  constructor(
+    readonly epoch: string,
+    private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
+  ) {}
+
+  get lastSeq(): number {
+    return this.seq
+  }
+
+  publish(payload: EventPayload): BusEvent {
+    const event = { ...payload, seq: ++this.seq, ts: new Date().toISOString(), epoch: this.epoch } as BusEvent
+    this.remember(event)
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        // One broken subscriber must not stop the producer or the other subscribers.
+        console.error('event listener failed:', error)
+      }
+    }
+    return event
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size
+  }
+
+  /**
+   * Events with seq > afterSeq. `gap` when some of them already left the ring or the client's
+   * epoch is not ours (the server restarted, so its seq numbers mean nothing here).
+   */
+  replay(afterSeq: number, epoch?: string): ReplayResult {
+    if (epoch !== undefined && epoch !== this.epoch) return { status: 'gap', events: this.kept() }
+    const kept = this.kept()
+    const events = kept.filter((e) => e.seq > afterSeq)
+    const oldestKept = kept.length > 0 ? kept[0]!.seq : this.seq + 1
+    const gap = afterSeq < this.seq && afterSeq + 1 < oldestKept
+    return { status: gap ? 'gap' : 'ok', events }
+  }
+
+  close(): void {
+    this.listeners.clear()
+    this.ring = []
+    this.ringHead = 0
+    this.ringBytes = 0
+  }
+
+  private kept(): BusEvent[] {
+    return this.ring.slice(this.ringHead).map((entry) => entry.event)
+  }
+
+  private remember(event: BusEvent): void {
+    const bytes = 'data' in event && typeof event.data === 'string' ? event.data.length * 2 + 128 : 128
+    this.ring.push({ event, bytes })
+    this.ringBytes += bytes
+    while (this.ring.length - this.ringHead > this.limits.maxEvents || this.ringBytes > this.limits.maxBytes) {
+      const dropped = this.ring[this.ringHead++]
+      if (!dropped) break
+      this.ringBytes -= dropped.bytes
+    }
+    // Compact occasionally so the array does not grow with dropped slots.
+    if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.ringHead)
+      this.ringHead = 0
+    }
+  }
+}
+
+/** One bus per session, created on first use and closed when the session ends. */
+export class EventHub {
+  private readonly buses = new Map<string, EventBus>()
+
+  constructor(
+    readonly epoch: string,
+    private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
+  ) {}
+
+  forSession(sessionId: string): EventBus {
+    let bus = this.buses.get(sessionId)
+    if (!bus) {
+      bus = new EventBus(this.epoch, this.limits)
+      this.buses.set(sessionId, bus)
+    }
+    return bus
+  }
+
+  publish(sessionId: string, payload: EventPayload): BusEvent {
+    return this.forSession(sessionId).publish(payload)
+  }
+
+  closeSession(sessionId: string): void {
+    this.buses.get(sessionId)?.close()
+    this.buses.delete(sessionId)
+  }
+}

@@ -1,0 +1,2 @@
+export { MemorySessionStore } from './store'
+export type { Session, SessionStore, SessionCleanup, EndReason, NewSession, Via } from './store'

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto'
+
+export type Via = 'direct'
+
+export type Session = {
+  readonly id: string
+  readonly repo: string
+  readonly label: string | null
+  readonly via: Via
+  readonly createdAt: Date
+  /** Hard end: the token's `exp`. Activity never extends the session past it. */
+  readonly tokenExpiresAt: Date
+  /** Sliding end, moved forward by activity, capped at tokenExpiresAt. */
+  expiresAt: Date
+}
+
+export type EndReason = 'deleted' | 'expired' | 'shutdown'
+
+/** Something a session started (a terminal, a task, a command) that must stop when it ends. */
+export type SessionCleanup = (session: Session, reason: EndReason) => void | Promise<void>
+
+export type NewSession = { repo: string; label?: string | null; via?: Via }
+
+/**
+ * Where sessions live. In memory today; a bun:sqlite store in STATE_DIR implements the same
+ * interface later, so routes and layers never know which one they talk to.
+ */
+export interface SessionStore {
+  create(input: NewSession): Session
+  get(id: string): Session | undefined
+  /** Extends the sliding expiry after authenticated activity. */
+  touch(id: string): void
+  end(id: string, reason: EndReason): Promise<boolean>
+  list(): Session[]
+  /** Registers work every session end must run (terminals, tasks, commands, event buses). */
+  onEnd(cleanup: SessionCleanup): void
+  /** Ends expired sessions; returns how many. */
+  sweep(now?: Date): Promise<number>
+  endAll(reason: EndReason): Promise<void>
+}
+
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, Session>()
+  private readonly cleanups: SessionCleanup[] = []
+
+  constructor(
+    private readonly ttlSeconds: number,
+    private readonly maxSessions = 1000,
+  ) {}
+
+  create(input: NewSession): Session {
+    if (this.sessions.size >= this.maxSessions) {
+      throw new Error(`too many sessions (${this.maxSessions}); delete some first`)
+    }
+    const now = new Date()
+    // JWT exp has whole-second precision; keep the session's hard end on the same second.
+    const hardEnd = new Date(Math.floor(now.getTime() / 1000 + this.ttlSeconds) * 1000)
+    const session: Session = {
+      id: randomUUID(),
+      repo: input.repo,
+      label: input.label ?? null,
+      via: input.via ?? 'direct',
+      createdAt: now,
+      tokenExpiresAt: hardEnd,
+      expiresAt: hardEnd,
+    }
+    this.sessions.set(session.id, session)
+    return session
+  }
+
+  get(id: string): Session | undefined {
+    const session = this.sessions.get(id)
+    if (session && session.expiresAt.getTime() <= Date.now()) return undefined
+    return session
+  }
+
+  touch(id: string): void {
+    const session = this.sessions.get(id)
+    if (!session) return
+    const extended = Date.now() + this.ttlSeconds * 1000
+    session.expiresAt = new Date(Math.min(extended, session.tokenExpiresAt.getTime()))
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()]
+  }
+
+  onEnd(cleanup: SessionCleanup): void {
+    this.cleanups.push(cleanup)
+  }
+
+  async end(id: string, reason: EndReason): Promise<boolean> {
+    const session = this.sessions.get(id)
+    if (!session) return false
+    this.sessions.delete(id)
+    const results = await Promise.allSettled(this.cleanups.map((cleanup) => cleanup(session, reason)))
+    for (const result of results) {
+      if (result.status === 'rejected') console.error(`clean-up of session ${id} failed:`, result.reason)
+    }
+    return true
+  }
+
+  async sweep(now = new Date()): Promise<number> {
+    const expired = [...this.sessions.values()].filter((s) => s.expiresAt.getTime() <= now.getTime())
+    await Promise.all(expired.map((s) => this.end(s.id, 'expired')))
+    return expired.length
+  }
+
+  async endAll(reason: EndReason): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.end(id, reason)))
+  }
+}
