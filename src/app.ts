@@ -1,0 +1,51 @@
+import { Elysia } from 'elysia'
+import { swagger } from '@elysiajs/swagger'
+import { createAuthGuard, createPairing } from './auth'
+import { createHttpPlugin } from './http/plugin'
+import { createGitRoutes } from './routes/git'
+import { createHealthRoutes } from './routes/health'
+import { createSessionRoutes } from './routes/session'
+import type { Services } from './services'
+
+/**
+ * Chains every plugin onto one app. Never listens and never reads the environment: main.ts and
+ * the tests hand it the services they built.
+ */
+export function createApp(services: Services) {
+  const { config, sessions } = services
+  const auth = createAuthGuard({ sessions, jwtSecret: config.jwtSecret })
+  const pairing = createPairing({ jwtSecret: config.jwtSecret, pairingToken: config.pairingToken, devMode: config.devMode })
+
+  return new Elysia({ name: 'cockpit-coder' })
+    .use(createHttpPlugin({ config, logger: services.logger }))
+    .use(
+      swagger({
+        path: '/swagger',
+        documentation: {
+          info: {
+            title: 'Cockpit Coder',
+            version: services.version,
+            description:
+              'Drive coding agents on this machine from a phone. All /api routes need `Authorization: Bearer <session token>` ' +
+              '(POST /api/session takes the pairing token). WebSockets: /ws/pty and /ws/events take `?sessionId=&token=`.',
+          },
+          components: {
+            securitySchemes: {
+              bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token from POST /api/session' },
+              pairingToken: { type: 'http', scheme: 'bearer', description: 'Pairing token printed at start-up' },
+            },
+          },
+          tags: [
+            { name: 'server', description: 'Health' },
+            { name: 'session', description: 'Pairing and sessions' },
+            { name: 'git', description: 'Diff and status of the session repo' },
+          ],
+        },
+      }),
+    )
+    .use(createHealthRoutes({ version: services.version, startedAt: services.startedAt }))
+    .use(createSessionRoutes({ auth, pairing, sessions, repoAllowlist: config.repoAllowlist, publicUrl: config.publicUrl, listTasks: () => [] }))
+    .use(createGitRoutes({ auth }))
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,56 @@
+import { Elysia, t } from 'elysia'
+import { jwt } from '@elysiajs/jwt'
+import type { Session, SessionStore } from '../session'
+import { bearerToken, secretsEqual } from './tokens'
+import { SESSION_CLAIM, signSessionToken } from './issue'
+
+export const ErrorBody = t.Object({ error: t.String(), message: t.String() }, { description: 'Every error: a machine code and a sentence a person can act on.' })
+
+type AuthDeps = { sessions: SessionStore; jwtSecret: string }
+
+function unauthorized(set: { headers: Record<string, string | number> }, message: string) {
+  set.headers['www-authenticate'] = 'Bearer'
+  return { error: 'unauthorized', message }
+}
+
+/**
+ * The one guard every session route and WebSocket uses. It reads the session JWT from
+ * `Authorization: Bearer` or `?token=` (Eden and browsers cannot set headers on a WebSocket),
+ * accepts HS256 only, requires `exp` and the session claim, and requires the session to still
+ * exist, so deleting a session revokes its token at once.
+ */
+export function createAuthGuard({ sessions, jwtSecret }: AuthDeps) {
+  return new Elysia({ name: 'auth.session' })
+    .use(jwt({ name: 'sessionJwt', secret: jwtSecret, alg: 'HS256' }))
+    .resolve({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
+      const queryToken = typeof query?.token === 'string' ? query.token : null
+      const token = bearerToken(headers.authorization) ?? queryToken
+      if (!token) return status(401, unauthorized(set, 'Send the session token as "Authorization: Bearer <token>".'))
+      const claims = await sessionJwt.verify(token, { algorithms: ['HS256'], requiredClaims: ['exp', SESSION_CLAIM] })
+      const sessionId = claims ? claims[SESSION_CLAIM] : undefined
+      if (typeof sessionId !== 'string') {
+        return status(401, unauthorized(set, 'The token is invalid or expired; pair again with POST /api/session.'))
+      }
+      const session = sessions.get(sessionId)
+      if (!session) return status(401, unauthorized(set, 'The session of this token has ended; pair again with POST /api/session.'))
+      sessions.touch(session.id)
+      return { session }
+    })
+}
+
+export type AuthGuard = ReturnType<typeof createAuthGuard>
+
+/** Verifies the pairing token and issues session tokens; used only by `POST /api/session`. */
+export function createPairing({ jwtSecret, pairingToken, devMode }: { jwtSecret: string; pairingToken: string; devMode: boolean }) {
+  return new Elysia({ name: 'auth.pairing' })
+    .resolve({ as: 'scoped' }, ({ headers, set, status }) => {
+      const token = bearerToken(headers.authorization)
+      const valid = token !== null && (secretsEqual(token, pairingToken) || (devMode && secretsEqual(token, 'DEV')))
+      if (!valid) return status(401, unauthorized(set, 'POST /api/session needs "Authorization: Bearer <pairing token>" as printed at start-up.'))
+      return {
+        issueSessionToken: (session: Session) => signSessionToken(jwtSecret, session),
+      }
+    })
+}
+
+export type Pairing = ReturnType<typeof createPairing>

@@ -1,0 +1,36 @@
+import { isIP } from 'node:net'
+
+/** The host name of a Host header value (`[::1]:8080` → `::1`, `Example.com:80` → `example.com`). */
+export function hostName(hostHeader: string): string {
+  const value = hostHeader.trim().toLowerCase()
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']')
+    return end === -1 ? value : value.slice(1, end)
+  }
+  const colon = value.lastIndexOf(':')
+  return colon === -1 ? value : value.slice(0, colon)
+}
+
+/**
+ * DNS-rebinding defence: a page on evil.example that resolves to 127.0.0.1 still sends
+ * `Host: evil.example`, so only IP literals, localhost and names the operator listed pass.
+ */
+export function isAllowedHost(hostHeader: string | null, allowed: readonly string[]): boolean {
+  if (!hostHeader) return false
+  const name = hostName(hostHeader)
+  if (name === '') return false
+  if (isIP(name) !== 0) return true
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  return allowed.includes(name)
+}
+
+/** A missing Origin (curl, wscat, the app) passes; a browser's must be listed. */
+export function isAllowedOrigin(origin: string | null, allowed: readonly string[]): boolean {
+  if (origin === null) return true
+  return allowed.includes(origin)
+}
+
+/** Strips credentials from a URL path before it reaches a log line. */
+export function redactUrl(pathAndQuery: string): string {
+  return pathAndQuery.replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1[redacted]')
+}

@@ -1,0 +1,88 @@
+import { Elysia, ValidationError } from 'elysia'
+import { cors } from '@elysiajs/cors'
+import type { Config } from '../config'
+import { readJsonBody } from './body'
+import { AppError } from './errors'
+import { isAllowedHost, isAllowedOrigin, redactUrl } from './host'
+import type { Logger } from './logger'
+
+type HttpDeps = { config: Config; logger: Logger }
+
+function errorResponse(status: number, error: string, message: string): Response {
+  return Response.json({ error, message }, { status })
+}
+
+/** The field a TypeBox error is about, as a client would name it (`/cmd` → `cmd`). */
+function describeValidation(error: ValidationError): string {
+  const first = error.valueError
+  if (!first) return 'The request does not match the schema.'
+  const field = first.path.replace(/^\//, '').replaceAll('/', '.')
+  return field ? `${field}: ${first.message}` : first.message
+}
+
+const startTimes = new WeakMap<Request, number>()
+
+/**
+ * Everything that applies to every request: Host and Origin checks, JSON bodies whatever the
+ * Content-Type, the body bound, the error model and the request log. Used once, globally.
+ */
+export function createHttpPlugin({ config, logger }: HttpDeps) {
+  const allowedHosts = [...config.allowedHosts, ...(config.publicUrl ? [config.publicUrl.hostname.toLowerCase()] : [])]
+  return new Elysia({ name: 'http' })
+    .use(
+      cors({
+        origin: [...config.corsOrigins],
+        methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+        allowedHeaders: ['Authorization', 'Content-Type'],
+        credentials: false,
+        maxAge: 600,
+      }),
+    )
+    .onRequest(({ request }) => {
+      startTimes.set(request, performance.now())
+      // Bun fills Host from the connection; a Request built in-process (app.handle) has only its URL.
+      const host = request.headers.get('host') ?? new URL(request.url).host
+      if (!isAllowedHost(host, allowedHosts)) {
+        return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
+      }
+      const isUpgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
+      if (isUpgrade && !isAllowedOrigin(request.headers.get('origin'), config.corsOrigins)) {
+        return errorResponse(403, 'origin_not_allowed', 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.')
+      }
+    })
+    .onParse({ as: 'global' }, async ({ request }) => {
+      if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return
+      return (await readJsonBody(request, config.bodyLimitBytes)) ?? {}
+    })
+    .onError({ as: 'global' }, ({ error, code, set }) => {
+      if (error instanceof AppError) return error.toResponse()
+      // Elysia wraps whatever onParse throws in a ParseError; ours (413, 400) are the cause.
+      const cause = (error as { cause?: unknown }).cause
+      if (cause instanceof AppError) return cause.toResponse()
+      switch (code) {
+        case 'VALIDATION':
+          return errorResponse(422, 'invalid_request', describeValidation(error as ValidationError))
+        case 'NOT_FOUND':
+          return errorResponse(404, 'not_found', 'No such route; see /swagger for the API.')
+        case 'PARSE':
+          return errorResponse(400, 'invalid_json', 'The request body is not valid JSON.')
+        case 'INVALID_COOKIE_SIGNATURE':
+        case 'INVALID_FILE_TYPE':
+          return errorResponse(400, 'bad_request', String((error as Error).message ?? error))
+      }
+      logger.error('unhandled error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+      set.status = 500
+      return errorResponse(500, 'internal', 'The server failed on this request; see its log.')
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+      const started = startTimes.get(request)
+      const url = new URL(request.url)
+      const status = typeof set.status === 'number' ? set.status : 200
+      logger.info('request', {
+        method: request.method,
+        path: redactUrl(url.pathname + url.search),
+        status,
+        ms: started === undefined ? undefined : Math.round((performance.now() - started) * 10) / 10,
+      })
+    })
+}

@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs'
+import QRCode from 'qrcode'
+import { createApp } from './app'
+import { signSessionToken } from './auth/issue'
+import { ConfigError, loadConfig, parseArgs, usage, type Config } from './config'
+import { isInside } from './policy/paths'
+import { connectionInfo } from './routes/connection'
+import { createServices, type Services } from './services'
+import { VERSION } from './version'
+
+function fail(message: string): never {
+  process.stderr.write(`cockpit-coder: ${message}\n`)
+  process.exit(2)
+}
+
+function readConfig(): Config {
+  try {
+    const { values, help, version } = parseArgs(process.argv.slice(2))
+    if (help) {
+      process.stdout.write(usage(VERSION) + '\n')
+      process.exit(0)
+    }
+    if (version) {
+      process.stdout.write(`cockpit-coder ${VERSION}\n`)
+      process.exit(0)
+    }
+    return loadConfig(process.env, values)
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message)
+    throw error
+  }
+}
+
+function warnings(config: Config): string[] {
+  const lines: string[] = []
+  if (config.devMode) {
+    lines.push('WARNING: DEV_MODE is on: "Bearer DEV" pairs a session and weak secrets are accepted. Never use it on a shared network.')
+  }
+  if (config.jwtSecretGenerated) {
+    lines.push('warning: JWT_SECRET is not set; a random one is used, so session tokens stop working when the server restarts.')
+  }
+  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+    lines.push(`warning: listening on ${config.host}: anyone who can reach this address and has a token gets a shell. Prefer a tunnel with PUBLIC_URL.`)
+  }
+  return lines
+}
+
+async function printPairing(services: Services, baseUrl: string): Promise<void> {
+  const { config, sessions } = services
+  const out = (line = '') => process.stdout.write(line + '\n')
+  out(`Cockpit Coder ${VERSION} listening on ${baseUrl}`)
+  out(`Allowed repos:    ${config.repoAllowlist.join(', ')}`)
+  out(`Allowed commands: ${config.cmdAllowlist.length > 0 ? config.cmdAllowlist.join(', ') : '(none)'}`)
+  out(`Pairing token:    ${config.pairingToken}${config.devMode ? '   (DEV_MODE: "DEV" works too)' : ''}`)
+  const cwd = process.cwd()
+  if (!process.stdout.isTTY || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
+  // The QR code carries a fresh session on the current directory: scanning it is pairing.
+  const session = sessions.create({ repo: cwd, label: 'QR pairing' })
+  const token = await signSessionToken(config.jwtSecret, session)
+  const info = connectionInfo(session, token, config.publicUrl, null, baseUrl)
+  out()
+  out(`Scan with the Cockpit Coder app to pair with ${cwd}:`)
+  out(await QRCode.toString(JSON.stringify(info), { type: 'terminal', small: true }))
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  for (const line of warnings(config)) process.stderr.write(line + '\n')
+  const services = createServices(config)
+  const app = createApp(services)
+  app.listen({ hostname: config.host, port: config.port })
+  const server = app.server
+  if (!server) fail(`could not listen on ${config.host}:${config.port}`)
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
+  const baseUrl = config.publicUrl?.href.replace(/\/+$/, '') ?? `http://${shownHost}:${server.port}`
+  await printPairing(services, baseUrl)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    services.logger.info('shutting down', { signal })
+    const forced = setTimeout(() => {
+      process.stderr.write('cockpit-coder: shutdown took too long; exiting\n')
+      process.exit(1)
+    }, 8000)
+    forced.unref()
+    await services.shutdown()
+    await server.stop(true)
+    clearTimeout(forced)
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+await main()

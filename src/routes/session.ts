@@ -1,0 +1,103 @@
+import { Elysia, t } from 'elysia'
+import { ErrorBody, type AuthGuard, type Pairing } from '../auth'
+import { BadRequestError, NotFoundError } from '../http/errors'
+import { resolveAllowedRepo } from '../policy/paths'
+import type { Session, SessionStore } from '../session'
+import { connectionInfo, ConnectionInfo } from './connection'
+
+type SessionRouteDeps = {
+  auth: AuthGuard
+  pairing: Pairing
+  sessions: SessionStore
+  repoAllowlist: readonly string[]
+  publicUrl: URL | null
+  /** The session's tasks as `GET /api/tasks` lists them. */
+  listTasks: (sessionId: string) => unknown[]
+}
+
+const SessionView = t.Object({
+  id: t.String(),
+  sessionId: t.String(),
+  repo: t.String(),
+  label: t.Union([t.String(), t.Null()]),
+  via: t.String(),
+  createdAt: t.String({ format: 'date-time' }),
+  expiresAt: t.String({ format: 'date-time' }),
+  tasks: t.Array(t.Unknown()),
+})
+
+function ownSession(session: Session, id: string): Session {
+  // Another session's id answers 404 like an unknown one, so ids do not leak.
+  if (session.id !== id) throw new NotFoundError(`No session ${id}.`, 'session_not_found')
+  return session
+}
+
+const security = [{ bearerAuth: [] }]
+
+export function createSessionRoutes(deps: SessionRouteDeps) {
+  const { auth, pairing, sessions } = deps
+  const pairingRoutes = new Elysia({ name: 'routes.session.pairing', prefix: '/api/session' }).use(pairing).post(
+    '/',
+    async ({ body, issueSessionToken, request, set }) => {
+      const via = body.via ?? 'direct'
+      if (via !== 'direct') throw new BadRequestError(`via "${via}" is not supported; this server serves "direct" only.`, 'unsupported_via')
+      const repo = resolveAllowedRepo(body.repo, deps.repoAllowlist)
+      const session = sessions.create({ repo, label: body.label ?? null, via })
+      const token = await issueSessionToken(session)
+      set.status = 201
+      return connectionInfo(session, token, deps.publicUrl, request)
+    },
+    {
+      body: t.Object({
+        repo: t.String({ minLength: 1, maxLength: 4096, description: 'Absolute path of the repository, inside REPO_ALLOWLIST' }),
+        label: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
+        via: t.Optional(t.String({ maxLength: 64, description: 'How the phone reaches the server; only "direct" is served' })),
+      }),
+      response: { 201: ConnectionInfo, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      detail: {
+        summary: 'Pair: start a session on a repo (pairing token as bearer); the answer is also the QR payload',
+        tags: ['session'],
+        security: [{ pairingToken: [] }],
+      },
+    },
+  )
+
+  const sessionRoutes = new Elysia({ name: 'routes.session', prefix: '/api/session' })
+    .use(auth)
+    .get(
+      '/:id',
+      ({ session, params }) => {
+        const own = ownSession(session, params.id)
+        return {
+          id: own.id,
+          sessionId: own.id,
+          repo: own.repo,
+          label: own.label,
+          via: own.via,
+          createdAt: own.createdAt.toISOString(),
+          expiresAt: own.expiresAt.toISOString(),
+          tasks: deps.listTasks(own.id),
+        }
+      },
+      {
+        params: t.Object({ id: t.String({ maxLength: 200 }) }),
+        response: { 200: SessionView, 401: ErrorBody, 404: ErrorBody },
+        detail: { summary: 'The session, with its tasks', tags: ['session'], security },
+      },
+    )
+    .delete(
+      '/:id',
+      async ({ session, params }) => {
+        const own = ownSession(session, params.id)
+        await sessions.end(own.id, 'deleted')
+        return { ok: true as const, sessionId: own.id }
+      },
+      {
+        params: t.Object({ id: t.String({ maxLength: 200 }) }),
+        response: { 200: t.Object({ ok: t.Literal(true), sessionId: t.String() }), 401: ErrorBody, 404: ErrorBody },
+        detail: { summary: 'End the session: its token stops working, its terminals, commands and tasks stop', tags: ['session'], security },
+      },
+    )
+
+  return new Elysia({ name: 'routes.session.all' }).use(pairingRoutes).use(sessionRoutes)
+}

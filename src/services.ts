@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto'
+import type { Config } from './config'
+import { EventHub } from './events'
+import { createLogger, type Logger } from './http/logger'
+import { MemorySessionStore, type SessionStore } from './session'
+import { VERSION } from './version'
+
+/**
+ * Every long-lived service of one server process, built from the Config. main.ts and the tests
+ * build the same graph; createApp only wires routes onto it. Each layer's per-session clean-up is
+ * registered here, so ending a session ends everything it started.
+ */
+export type Services = {
+  config: Config
+  logger: Logger
+  sessions: SessionStore
+  events: EventHub
+  version: string
+  startedAt: number
+  /** Stops everything (session clean-ups, timers); the HTTP server is stopped by its owner. */
+  shutdown(): Promise<void>
+}
+
+export function createServices(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat)): Services {
+  const sessions = new MemorySessionStore(config.sessionTtlSeconds)
+  const events = new EventHub(randomUUID())
+
+  sessions.onEnd((session) => events.closeSession(session.id))
+
+  const sweep = setInterval(() => {
+    sessions.sweep().catch((error) => logger.error('session sweep failed', { error: String(error) }))
+  }, 30_000)
+  sweep.unref()
+
+  return {
+    config,
+    logger,
+    sessions,
+    events,
+    version: VERSION,
+    startedAt: Date.now(),
+    async shutdown() {
+      clearInterval(sweep)
+      await sessions.endAll('shutdown')
+    },
+  }
+}
