@@ -1,0 +1,79 @@
+/**
+ * Smoke test of the compiled binary as a user runs it: copied nowhere near node_modules, started
+ * from an empty directory, asked for /healthz and a session round trip, stopped with SIGTERM.
+ * Usage: bun run scripts/smoke.ts dist/cockpit-coder
+ */
+import { copyFileSync, mkdtempSync, mkdirSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const binary = resolve(process.argv[2] ?? 'dist/cockpit-coder')
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-smoke-')))
+const bin = join(root, 'bin', 'cockpit-coder')
+const cwd = join(root, 'empty')
+const repo = join(root, 'repos', 'demo')
+mkdirSync(join(root, 'bin'))
+mkdirSync(cwd)
+mkdirSync(repo, { recursive: true })
+copyFileSync(binary, bin)
+Bun.spawnSync(['chmod', '+x', bin])
+Bun.spawnSync(['git', 'init', '-q', repo])
+
+function check(condition: unknown, what: string): asserts condition {
+  if (!condition) {
+    console.error(`smoke: FAILED: ${what}`)
+    process.exitCode = 1
+    throw new Error(what)
+  }
+  console.log(`smoke: ok: ${what}`)
+}
+
+const pairingToken = 'smoke-pairing-token-0123456789'
+const server = Bun.spawn([bin, '--port', '0'], {
+  cwd,
+  env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root, REPO_ALLOWLIST: join(root, 'repos'), STATE_DIR: join(root, 'state'), PAIRING_TOKEN: pairingToken },
+  stdout: 'pipe',
+  stderr: 'inherit',
+})
+
+try {
+  const reader = server.stdout.getReader()
+  let printed = ''
+  const deadline = Date.now() + 10_000
+  while (!/listening on (http:\S+)/.test(printed) && Date.now() < deadline) {
+    const { value, done } = await reader.read()
+    if (done) break
+    printed += new TextDecoder().decode(value)
+  }
+  const base = /listening on (http:\S+)/.exec(printed)?.[1]
+  check(base, `binary printed its URL (${base})`)
+  reader.releaseLock()
+
+  const health = await fetch(`${base}/healthz`)
+  const healthBody = (await health.json()) as { ok: boolean; version: string }
+  check(health.status === 200 && healthBody.ok === true, `/healthz answers ok (version ${healthBody.version})`)
+
+  const paired = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${pairingToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: JSON.stringify({ repo, label: 'smoke' }),
+  })
+  const session = (await paired.json()) as { sessionId: string; token: string }
+  check(paired.status === 201 && session.token, 'POST /api/session pairs (form content type, JSON body)')
+
+  const auth = { authorization: `Bearer ${session.token}` }
+  const read = await fetch(`${base}/api/session/${session.sessionId}`, { headers: auth })
+  check(read.status === 200 && ((await read.json()) as { repo: string }).repo === realpathSync(repo), 'GET /api/session/:id returns the session')
+
+  const deleted = await fetch(`${base}/api/session/${session.sessionId}`, { method: 'DELETE', headers: auth })
+  check(deleted.status === 200, 'DELETE /api/session/:id ends it')
+  const after = await fetch(`${base}/api/session/${session.sessionId}`, { headers: auth })
+  check(after.status === 401, 'the token of an ended session gets 401')
+
+  server.kill('SIGTERM')
+  const code = await Promise.race([server.exited, Bun.sleep(5000).then(() => 'timeout')])
+  check(code === 0, `SIGTERM stops the binary with exit 0 (got ${code})`)
+} finally {
+  server.kill('SIGKILL')
+  rmSync(root, { recursive: true, force: true })
+}
