@@ -68,13 +68,8 @@ async function main(): Promise<void> {
   for (const line of warnings(config)) process.stderr.write(line + '\n')
   const services = createServices(config)
   const app = createApp(services)
-  app.listen({ hostname: config.host, port: config.port })
-  const server = app.server
-  if (!server) fail(`could not listen on ${config.host}:${config.port}`)
-  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
-  const baseUrl = config.publicUrl?.href.replace(/\/+$/, '') ?? `http://${shownHost}:${server.port}`
-  await printPairing(services, baseUrl)
 
+  // Handlers go in before listening, so a signal at any moment after start-up shuts down cleanly.
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
@@ -85,13 +80,21 @@ async function main(): Promise<void> {
       process.exit(1)
     }, 8000)
     forced.unref()
+    await app.server?.stop(false)
     await services.shutdown()
-    await server.stop(true)
+    await app.server?.stop(true)
     clearTimeout(forced)
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+
+  app.listen({ hostname: config.host, port: config.port })
+  const server = app.server
+  if (!server) fail(`could not listen on ${config.host}:${config.port}`)
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
+  const baseUrl = config.publicUrl?.href.replace(/\/+$/, '') ?? `http://${shownHost}:${server.port}`
+  await printPairing(services, baseUrl)
 }
 
 await main()

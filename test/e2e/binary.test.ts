@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'bun:test'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { compiledBinary, startBinary } from '../fixtures/binary'
+
+async function runBinary(args: string[], env: Record<string, string> = {}) {
+  const bin = await compiledBinary()
+  const cwd = mkdtempSync(join(tmpdir(), 'cockpit-empty-'))
+  const started = performance.now()
+  const proc = Bun.spawn([bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const code = await proc.exited
+  return { code, ms: performance.now() - started, stdout: await new Response(proc.stdout).text(), stderr: await new Response(proc.stderr).text() }
+}
+
+/** Local addresses of the TCP sockets listening on `port`, from /proc/net/tcp{,6}. */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((cols) => cols[1]?.endsWith(`:${hexPort}`) && cols[3] === '0A')
+      .map((cols) => cols[1]!.split(':')[0]!),
+  )
+}
+
+describe('the compiled binary', () => {
+  it('prints usage for --help when run from an empty directory', async () => {
+    const { code, stdout } = await runBinary(['--help'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('Usage: cockpit-coder')
+    expect(stdout).toContain('REPO_ALLOWLIST')
+  })
+
+  it('exits non-zero within a second naming PORT when it is not a number', async () => {
+    const { code, ms, stderr } = await runBinary([], { PORT: 'abc' })
+    expect(code).not.toBe(0)
+    expect(ms).toBeLessThan(1000)
+    expect(stderr).toContain('PORT')
+  })
+
+  it('exits non-zero naming REPO_ALLOWLIST when it is relative', async () => {
+    const { code, stderr } = await runBinary([], { REPO_ALLOWLIST: 'relative/path' })
+    expect(code).not.toBe(0)
+    expect(stderr).toContain('REPO_ALLOWLIST')
+  })
+
+  it('prints the URL, repos, commands and pairing token in that order', async () => {
+    await using server = await startBinary()
+    await Bun.sleep(50)
+    const lines = server.stdout.split('\n')
+    const order = ['listening on', 'Allowed repos', 'Allowed commands', 'Pairing token'].map((label) => lines.findIndex((l) => l.includes(label)))
+    expect(order.every((index) => index >= 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+  })
+
+  it('listens on 127.0.0.1 only by default', async () => {
+    await using server = await startBinary()
+    expect(listeningAddresses(server.port)).toEqual(['0100007F'])
+  })
+
+  it('refuses a rebinding Host and accepts 127.0.0.1 and localhost', async () => {
+    await using server = await startBinary()
+    const status = async (host: string) => {
+      const response = await fetch(`${server.baseUrl}/healthz`, { headers: { host } })
+      return response.status
+    }
+    expect(await status('evil.example')).toBe(403)
+    expect(await status(`127.0.0.1:${server.port}`)).toBe(200)
+    expect(await status(`localhost:${server.port}`)).toBe(200)
+  })
+
+  it('answers a 20 MB body with 413 and keeps serving', async () => {
+    await using server = await startBinary()
+    const response = await fetch(`${server.baseUrl}/api/session`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x' },
+      body: JSON.stringify({ repo: 'x'.repeat(20 * 1024 * 1024) }),
+    })
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ error: 'payload_too_large' })
+    expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200)
+  })
+
+  it('answers malformed JSON and wrong types with 4xx JSON and keeps serving', async () => {
+    await using server = await startBinary()
+    const { token } = await server.pair()
+    const malformed = await fetch(`${server.baseUrl}/api/session`, { method: 'POST', headers: { authorization: 'Bearer binary-pairing-token-0123456789' }, body: '{"repo"' })
+    expect(malformed.status).toBe(400)
+    const wrongType = await fetch(`${server.baseUrl}/api/session`, { method: 'POST', headers: { authorization: 'Bearer binary-pairing-token-0123456789' }, body: '{"repo": []}' })
+    expect(wrongType.status).toBe(422)
+    expect(await wrongType.json()).toMatchObject({ error: 'invalid_request' })
+    expect((await fetch(`${server.baseUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+  })
+
+  it('exits 0 on SIGTERM', async () => {
+    await using server = await startBinary()
+    server.proc.kill('SIGTERM')
+    expect(await Promise.race([server.proc.exited, Bun.sleep(5000).then(() => 'hung')])).toBe(0)
+  })
+})

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'bun:test'
+import { makeTestApp } from '../fixtures/app'
+
+describe('Host check', () => {
+  it('refuses a Host that is not an IP, localhost or allowed', async () => {
+    await using t = await makeTestApp()
+    const response = await t.app.handle(new Request('http://evil.example/healthz'))
+    expect(response.status).toBe(403)
+    expect(((await response.json()) as { error: string }).error).toBe('host_not_allowed')
+  })
+
+  it('accepts IP literals, localhost and ALLOWED_HOSTS names', async () => {
+    await using t = await makeTestApp({ env: { ALLOWED_HOSTS: 'devbox.lan', PUBLIC_URL: 'https://tunnel.example.com' } })
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080', '192.168.1.20', 'devbox.lan:8080', 'tunnel.example.com']) {
+      expect((await t.app.handle(new Request(`http://${host}/healthz`))).status).toBe(200)
+    }
+  })
+})
+
+describe('CORS', () => {
+  const preflight = (origin: string) =>
+    new Request('http://localhost/api/tasks', {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    })
+
+  it('answers a preflight from an allowed origin', async () => {
+    await using t = await makeTestApp()
+    const response = await t.app.handle(preflight('http://localhost:19006'))
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:19006')
+  })
+
+  it('gives no Access-Control-Allow-Origin to another origin', async () => {
+    await using t = await makeTestApp()
+    const response = await t.app.handle(preflight('http://evil.example'))
+    expect(response.headers.get('access-control-allow-origin')).toBeNull()
+  })
+})
+
+describe('errors', () => {
+  it('answers an unknown route with 404 JSON', async () => {
+    await using t = await makeTestApp()
+    const response = await t.request('/api/nope')
+    expect(response.status).toBe(404)
+    expect(await response.json()).toMatchObject({ error: 'not_found' })
+  })
+
+  it('answers /healthz without auth', async () => {
+    await using t = await makeTestApp()
+    const response = await t.app.handle(new Request('http://localhost/healthz'))
+    expect(await response.json()).toMatchObject({ ok: true, version: expect.any(String), uptimeS: expect.any(Number) })
+  })
+})
+
+describe('OpenAPI', () => {
+  it('documents every route the app has', async () => {
+    await using t = await makeTestApp()
+    const spec = (await (await t.app.handle(new Request('http://localhost/swagger/json'))).json()) as { paths: Record<string, Record<string, unknown>> }
+    const documented = new Set(Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)))
+    const routes = t.app.routes
+      .filter((r) => !r.path.startsWith('/swagger') && r.method !== 'OPTIONS' && r.method !== 'WS')
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)
+    expect(routes.length).toBeGreaterThan(3)
+    for (const route of routes) expect(documented).toContain(route)
+  })
+
+  it('declares the bearer security scheme', async () => {
+    await using t = await makeTestApp()
+    const spec = (await (await t.app.handle(new Request('http://localhost/swagger/json'))).json()) as { components: { securitySchemes: Record<string, unknown> } }
+    expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
+  })
+})
