@@ -1,0 +1,61 @@
+import { accessSync, constants, statSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
+import { splitCommandWords } from '../policy/commands'
+import type { AgentLaunch } from './types'
+
+/** Where a configured command line wants the instruction; without it the instruction is appended. */
+export const INSTRUCTION_PLACEHOLDER = '{instruction}'
+
+/**
+ * The instruction as the last positional argument. One that starts with `-` would be read as an
+ * option by every CLI parser, so it goes after `--`, which all the adapted CLIs honour.
+ */
+export function positionalInstruction(instruction: string): string[] {
+  return instruction.startsWith('-') ? ['--', instruction] : [instruction]
+}
+
+/**
+ * Turns a configured command line (AGENT_<NAME>_CMD) into argv: split into words like a POSIX
+ * shell would (quotes honoured, never run through one); every `{instruction}` inside a word is
+ * replaced by the instruction, and when no word has the placeholder the instruction is appended
+ * as the last argument.
+ */
+export function launchFromCommandLine(commandLine: string, instruction: string): AgentLaunch {
+  const words = parseAgentCommandLine(commandLine)
+  const hasPlaceholder = words.some((word) => word.includes(INSTRUCTION_PLACEHOLDER))
+  const argv = hasPlaceholder ? words.map((word) => word.replaceAll(INSTRUCTION_PLACEHOLDER, instruction)) : [...words, instruction]
+  return { file: argv[0]!, args: argv.slice(1) }
+}
+
+/** Splits and checks a configured command line; throws an Error naming the problem. */
+export function parseAgentCommandLine(commandLine: string): string[] {
+  const words = splitCommandWords(commandLine)
+  if (words.length === 0) throw new Error('the command line is empty')
+  if (words[0]!.includes(INSTRUCTION_PLACEHOLDER)) throw new Error('the program itself cannot be the {instruction} placeholder')
+  return words
+}
+
+/**
+ * Resolves a program the way the server finds it: a bare name on the server's PATH, an absolute
+ * path as is. A relative path with a slash is refused, since it would depend on the server's cwd
+ * (and, in a workspace, on files the agent itself may write). Returns null when not runnable.
+ */
+export function resolveProgram(file: string, searchPath: string): string | null {
+  if (file === '') return null
+  if (file.includes('/')) {
+    if (!isAbsolute(file)) return null
+    return isExecutableFile(file) ? file : null
+  }
+  const found = Bun.which(file, { PATH: searchPath })
+  return found && isExecutableFile(found) ? found : null
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}

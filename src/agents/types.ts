@@ -1,0 +1,54 @@
+/**
+ * What an agent adapter is: a description, the program it needs on PATH, and how one task's
+ * instruction becomes an argv. The task layer runs that argv under a PTY in the task's workspace;
+ * adapters never spawn anything themselves.
+ */
+
+/** What a task asks of an agent. `context` is the client's free-form `context` object. */
+export type AgentRequest = {
+  instruction: string
+  context: Record<string, unknown> | null
+}
+
+/** argv for one run. `file` is a program name (looked up on the server's PATH) or an absolute path. */
+export type AgentLaunch = {
+  file: string
+  args: string[]
+}
+
+/**
+ * A question an agent asks on its terminal and waits for (an approval, a yes/no). Adapters that can
+ * recognise one in their output return it from `detectPrompt`; the task layer surfaces it as a
+ * `status` event with phase `awaiting_input`, and whoever answers writes `answer(...)` to the
+ * agent's terminal.
+ */
+export type AgentPrompt = {
+  kind: 'approval' | 'question'
+  text: string
+  options: string[]
+}
+
+export interface Agent {
+  readonly name: string
+  readonly description: string
+  /**
+   * The program whose presence on PATH makes the agent available, or null when the agent is not
+   * configured (the `custom` agent without AGENT_CUSTOM_CMD).
+   */
+  readonly program: string | null
+  /**
+   * Variables of the server's environment this agent needs (its provider's API key and the like).
+   * Children otherwise get only the harmless allowlist of buildChildEnv, so a key meant for one
+   * agent never reaches another, and the server's own secrets reach none.
+   */
+  readonly envVars: readonly string[]
+  /** Refuses a request this agent cannot run (throws BadRequestError) before a task is accepted. */
+  validate?(request: AgentRequest): void
+  launch(request: AgentRequest): AgentLaunch
+  /** Looks at the end of the agent's output (ANSI stripped) for a question it is waiting on. */
+  detectPrompt?(outputTail: string): AgentPrompt | null
+  /** The bytes to type into the agent's terminal to give `reply` to `prompt`. */
+  answer?(prompt: AgentPrompt, reply: string): string
+}
+
+export type AgentInfo = { name: string; available: boolean; description: string }
