@@ -3,39 +3,54 @@
  * filters or fsmonitor ever run from here.
  */
 import type { FilePatch, HunkSelection, RepoStatus } from './types'
+import { applyPatches } from './apply'
+import { commitPaths } from './commit'
+import { baseTree, diffAgainst } from './diff'
+import { isGitRepo as isRepo, openRepo } from './odb'
+import { repoStatus } from './status'
+import { makeWorkspace } from './workspace'
 
 export type { Hunk, FilePatch, HunkSelection, RepoStatus } from './types'
 
-const pending = (name: string): never => {
-  throw new Error(`git.${name} is being written; this placeholder only fixes the signature.`)
+/** Working tree (tracked changes + untracked, not-ignored files) vs `base` (default HEAD). */
+export async function diffWorkingTree(repoDir: string, opts?: { base?: string }): Promise<FilePatch[]> {
+  const repo = openRepo(repoDir)
+  const { tree } = await baseTree(repo, opts?.base ?? 'HEAD')
+  return diffAgainst(repo, tree)
 }
 
-export async function diffWorkingTree(repoDir: string, opts?: { base?: string }): Promise<FilePatch[]> {
-  return pending(`diffWorkingTree(${repoDir}, ${opts?.base})`)
-}
 export async function readStatus(repoDir: string): Promise<RepoStatus> {
-  return pending(`readStatus(${repoDir})`)
+  return repoStatus(openRepo(repoDir))
 }
+
+/** Applies the selected hunks of `patches` to repoDir's working tree, all or nothing. */
 export async function applySelection(
   repoDir: string,
   patches: FilePatch[],
   select?: HunkSelection,
 ): Promise<{ applied: { file: string; hunks: number[] }[]; files: string[] }> {
-  return pending(`applySelection(${repoDir}, ${patches.length}, ${select?.length})`)
+  return applyPatches(openRepo(repoDir), patches, select)
 }
+
+/** Commits exactly `files` (as they are in the working tree) on the current or a named branch. */
 export async function commitFiles(
   repoDir: string,
   files: string[],
   opts: { message: string; branch?: string },
 ): Promise<{ commit: string; branch: string }> {
-  return pending(`commitFiles(${repoDir}, ${files.length}, ${opts.message})`)
+  return commitPaths(openRepo(repoDir), files, opts)
 }
+
+/** A new repo at workspaceDir sharing sourceRepo's objects, whose baseline commit holds the user's uncommitted work. */
 export async function createWorkspace(sourceRepo: string, workspaceDir: string): Promise<{ baseline: string }> {
-  return pending(`createWorkspace(${sourceRepo}, ${workspaceDir})`)
+  return makeWorkspace(openRepo(sourceRepo), workspaceDir)
 }
+
+/** What changed in a workspace since its baseline commit. */
 export async function diffWorkspace(workspaceDir: string, baseline: string): Promise<FilePatch[]> {
-  return pending(`diffWorkspace(${workspaceDir}, ${baseline})`)
+  return diffWorkingTree(workspaceDir, { base: baseline })
 }
+
 export async function isGitRepo(dir: string): Promise<boolean> {
-  return pending(`isGitRepo(${dir})`)
+  return isRepo(dir)
 }

@@ -1,0 +1,97 @@
+/**
+ * Task workspaces: a fresh repository that shares the source's objects through
+ * objects/info/alternates (like `git clone --shared`), holds a copy of the source's working files
+ * (tracked and untracked-not-ignored; ignored files such as node_modules are left behind) and
+ * whose baseline commit is the source HEAD plus the user's uncommitted changes. Nothing is ever
+ * written into the source repository, not even its index.
+ */
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import git from 'isomorphic-git'
+import * as fs from 'node:fs'
+import { ConflictError } from '../http/errors'
+import { writeIndex, type IndexEntry } from './dirc'
+import { flatTree } from './diff'
+import { commitTree, resolveCommit, writeObject, type Repo } from './odb'
+import { DEFAULT_AUTHOR, entryFromStat, updateTree } from './commit'
+import { readWorkContent, readWorkingSet } from './worktree'
+
+function initRepo(dir: string, sourceGitdirs: string[], branch: string): Repo {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new ConflictError(`workspace directory ${dir} already exists and is not empty.`, 'workspace_exists')
+  }
+  const gitdir = join(dir, '.git')
+  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) mkdirSync(join(gitdir, sub), { recursive: true })
+  writeFileSync(join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`)
+  writeFileSync(join(gitdir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n')
+  writeFileSync(join(gitdir, 'objects', 'info', 'alternates'), sourceGitdirs.map((g) => join(g, 'objects')).join('\n') + '\n')
+  return { dir: fs.realpathSync(dir), gitdir, objectGitdirs: [gitdir, ...sourceGitdirs], cache: {} }
+}
+
+async function identityLine(src: Repo): Promise<string> {
+  const name = await git.getConfig({ fs, gitdir: src.gitdir, path: 'user.name' })
+  const email = await git.getConfig({ fs, gitdir: src.gitdir, path: 'user.email' })
+  const who = typeof name === 'string' && typeof email === 'string' && name && email ? { name, email } : DEFAULT_AUTHOR
+  return `${who.name} <${who.email}> ${Math.floor(Date.now() / 1000)} +0000`
+}
+
+export async function makeWorkspace(src: Repo, workspaceDir: string): Promise<{ baseline: string }> {
+  const branch = (await git.currentBranch({ fs, gitdir: src.gitdir, fullname: false })) ?? 'workspace'
+  const head = await resolveCommit(src, 'HEAD')
+  const headFiles = await flatTree(src, await commitTree(src, head))
+  const { files } = await readWorkingSet(src)
+  const ws = initRepo(resolve(workspaceDir), src.objectGitdirs, branch)
+
+  const changes = new Map<string, { oid: string; mode: string } | null>()
+  const entries: IndexEntry[] = []
+  const madeDirs = new Set<string>()
+  for (const f of files.values()) {
+    const dest = join(ws.dir, f.path)
+    const parent = dirname(dest)
+    if (!madeDirs.has(parent)) {
+      mkdirSync(parent, { recursive: true })
+      madeDirs.add(parent)
+    }
+    if (f.mode === '160000') {
+      // a submodule stays unpopulated, as after a plain clone
+      mkdirSync(dest, { recursive: true })
+      entries.push({ ...entryFromStat(f.path, lstatSync(dest), f.oid!, f.mode), size: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0 })
+      continue
+    }
+    const from = join(src.dir, f.path)
+    let oid = f.oid
+    if (!f.stat) {
+      // skip-worktree: no working file; the index blob is the content
+      entries.push({ ...f.entry!, skipWorktree: true })
+      continue
+    }
+    if (oid) {
+      if (f.mode === '120000') symlinkSync(readlinkSync(from), dest)
+      else copyFileSync(from, dest)
+    } else {
+      const bytes = readWorkContent(from, f.stat)
+      oid = writeObject(ws.gitdir, 'blob', bytes)
+      if (f.mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), dest)
+      else writeFileSync(dest, bytes)
+    }
+    if (f.mode === '100755') fs.chmodSync(dest, 0o755)
+    else if (f.mode === '100644' && f.stat.mode & 0o111) fs.chmodSync(dest, 0o644)
+    const h = headFiles.get(f.path)
+    if (!h || h.oid !== oid || h.mode !== f.mode) changes.set(f.path, { oid, mode: f.mode })
+    entries.push(entryFromStat(f.path, lstatSync(dest), oid, f.mode))
+  }
+  for (const path of headFiles.keys()) if (!files.has(path)) changes.set(path, null)
+
+  let baseline = head
+  if (!head || changes.size > 0) {
+    const tree = (await updateTree(ws, await commitTree(src, head), changes)) ?? writeObject(ws.gitdir, 'tree', new Uint8Array(0))
+    const who = await identityLine(src)
+    const message = head ? `Cockpit baseline: ${head.slice(0, 12)} plus uncommitted changes\n` : 'Cockpit baseline: working tree of a repository without commits\n'
+    baseline = writeObject(ws.gitdir, 'commit', Buffer.from(`tree ${tree}\n${head ? `parent ${head}\n` : ''}author ${who}\ncommitter ${who}\n\n${message}`, 'utf8'))
+  }
+  const ref = join(ws.gitdir, 'refs', 'heads', branch)
+  mkdirSync(dirname(ref), { recursive: true })
+  writeFileSync(ref, baseline + '\n')
+  writeIndex(ws.gitdir, entries)
+  return { baseline: baseline! }
+}
