@@ -1,0 +1,122 @@
+import { Elysia, t } from 'elysia'
+import { ErrorBody, type AuthGuard } from '../auth'
+import { TASK_LIMITS, type TaskService } from '../tasks'
+import { FilePatchSchema } from './schemas'
+
+const TaskStatus = t.Union([
+  t.Literal('pending'),
+  t.Literal('running'),
+  t.Literal('completed'),
+  t.Literal('failed'),
+  t.Literal('cancelled'),
+  t.Literal('applied'),
+])
+
+const TaskView = t.Object({
+  taskId: t.String(),
+  id: t.String({ description: 'Same as taskId' }),
+  status: TaskStatus,
+  phase: t.Optional(
+    t.Union([t.Literal('workspace'), t.Literal('agent'), t.Literal('awaiting_input'), t.Literal('diff')], {
+      description: 'workspace, agent, awaiting_input (the agent asked a question) or diff',
+    }),
+  ),
+  agent: t.String(),
+  instruction: t.String(),
+  branch: t.Union([t.String(), t.Null()]),
+  startedAt: t.String({ format: 'date-time', description: 'When the agent started (the creation time until then)' }),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+  endedAt: t.Optional(t.String({ format: 'date-time' })),
+  exitCode: t.Optional(t.Number({ description: "The agent's exit code; absent when it was killed" })),
+  error: t.Optional(t.String()),
+  patchCount: t.Number(),
+  commit: t.Optional(t.String({ description: 'The commit apply made' })),
+})
+
+const TaskParams = t.Object({ id: t.String({ maxLength: 200 }) })
+const security = [{ bearerAuth: [] }]
+const tags = ['tasks']
+
+export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: TaskService }) {
+  return new Elysia({ name: 'routes.tasks', prefix: '/api/tasks' })
+    .use(auth)
+    .post(
+      '/',
+      async ({ session, body, set }) => {
+        const task = await tasks.create(session, body)
+        set.status = 202
+        return task
+      },
+      {
+        body: t.Object({
+          instruction: t.String({ minLength: 1, maxLength: TASK_LIMITS.maxInstructionChars, description: 'What the agent should do' }),
+          branch: t.Optional(t.Union([t.String({ maxLength: TASK_LIMITS.maxBranchChars }), t.Null()], { description: 'Branch apply commits to by default' })),
+          context: t.Optional(
+            t.Union([t.Record(t.String(), t.Unknown()), t.Null()], {
+              description: 'Free-form; the mock agent reads context.mock = {delayMs?, edits?: [{file, content|null}], fail?, output?, prompt?}',
+            }),
+          ),
+          agent: t.Optional(t.Union([t.String({ maxLength: 64 }), t.Null()], { description: 'An agent from GET /api/agents; default DEFAULT_AGENT' })),
+        }),
+        response: { 202: TaskView, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody, 507: ErrorBody },
+        detail: {
+          summary: 'Start a task: the agent works in a workspace of its own, the session repo is untouched until apply',
+          tags,
+          security,
+        },
+      },
+    )
+    .get('/', ({ session }) => tasks.list(session.id), {
+      response: { 200: t.Array(TaskView), 401: ErrorBody },
+      detail: { summary: "The session's tasks, newest first", tags, security },
+    })
+    .get('/:id', ({ session, params }) => tasks.get(session, params.id), {
+      params: TaskParams,
+      response: { 200: TaskView, 401: ErrorBody, 404: ErrorBody },
+      detail: { summary: 'One task', tags, security },
+    })
+    .post('/:id/cancel', ({ session, params }) => tasks.cancel(session, params.id), {
+      params: TaskParams,
+      response: { 200: TaskView, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      detail: { summary: "Stop the agent's whole process tree; the task ends cancelled (409 once it has ended)", tags, security },
+    })
+    .get('/:id/patches', async ({ session, params }) => ({ patches: await tasks.patches(session, params.id) }), {
+      params: TaskParams,
+      response: { 200: t.Object({ patches: t.Array(FilePatchSchema) }), 401: ErrorBody, 404: ErrorBody },
+      detail: { summary: "The task's changes against its baseline (live while it runs, empty while nothing changed)", tags, security },
+    })
+    .post('/:id/apply', ({ session, params, body }) => tasks.apply(session, params.id, body), {
+      params: TaskParams,
+      body: t.Object({
+        select: t.Optional(
+          t.Array(
+            t.Object({
+              file: t.String({ minLength: 1, maxLength: 4096 }),
+              hunks: t.Optional(t.Array(t.Integer({ minimum: 0 }), { description: '0-based indices into the patch hunks; omitted = the whole file' })),
+            }),
+            { maxItems: 10_000, description: 'Omitted = everything; entries for one file are merged' },
+          ),
+        ),
+        commitMessage: t.Optional(t.String({ maxLength: TASK_LIMITS.maxCommitMessageChars, description: "Default: the instruction's first line" })),
+        branch: t.Optional(t.String({ maxLength: TASK_LIMITS.maxBranchChars })),
+      }),
+      response: {
+        200: t.Object({
+          ok: t.Literal(true),
+          commit: t.String({ description: '40-hex SHA of the new commit' }),
+          branch: t.String(),
+          applied: t.Array(t.Object({ file: t.String(), hunks: t.Array(t.Number()) })),
+        }),
+        400: ErrorBody,
+        401: ErrorBody,
+        404: ErrorBody,
+        409: ErrorBody,
+      },
+      detail: {
+        summary: 'Apply a completed task to the session repo and commit: all or nothing (409 naming the file and hunk that no longer applies)',
+        tags,
+        security,
+      },
+    })
+}

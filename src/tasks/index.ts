@@ -1,0 +1,6 @@
+export { TaskService, type TaskServiceOptions, type NewTask } from './service'
+export type { ApplyRequest, ApplyResult } from './apply'
+export { MemoryTaskStore } from './memory-store'
+export { toTaskView, FINISHED_STATUSES } from './types'
+export type { TaskRecord, TaskStatus, TaskPhase, TaskStore, TaskView } from './types'
+export { TASK_LIMITS, commitMessageFor, checkBranchName } from './validation'

@@ -1,0 +1,190 @@
+import type { AgentPrompt, PreparedAgent } from '../agents'
+import type { EventPayload } from '../events'
+import { diffWorkspace, type FilePatch } from '../git'
+import { buildChildEnv } from '../policy/env'
+import { Terminal } from '../pty/terminal'
+import { OutputBatcher, OutputTail } from './output-batcher'
+import type { TaskPhase, TaskRecord, TaskStatus, TaskStore } from './types'
+import { WorkspaceError, type Workspaces } from './workspaces'
+
+export type RunDeps = {
+  store: TaskStore
+  workspaces: Workspaces
+  /** Publishes on the task's session; a no-op once the session has ended. */
+  publish: (payload: EventPayload) => void
+  taskTimeoutMs: number
+  scrollbackBytes: number
+}
+
+/** How long a cancel or timeout gives the agent between SIGHUP/SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 1000
+/** Input typed before the agent's terminal exists is held, up to this much. */
+const MAX_EARLY_INPUT_CHARS = 64 * 1024
+const TERMINAL_SIZE = { cols: 120, rows: 40 }
+
+type Outcome = { status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>; error: string | null }
+
+function pickEnv(names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {}
+  for (const name of names) {
+    const value = process.env[name]
+    if (value !== undefined) picked[name] = value
+  }
+  return picked
+}
+
+/**
+ * One task from its workspace to its patches: make the workspace, run the agent under a PTY in
+ * it, stream its output, stop it on cancel or timeout, diff the workspace against the baseline.
+ * Every step is recorded in the store and published as an event.
+ */
+export class TaskRun {
+  terminal: Terminal | null = null
+  prompt: AgentPrompt | null = null
+  readonly done: Promise<void>
+  private cancelRequested = false
+  private timedOut = false
+  private earlyInput: string[] = []
+  private earlyInputChars = 0
+  private startDone!: () => void
+
+  constructor(
+    readonly taskId: string,
+    private readonly sessionRepo: string,
+    private readonly prepared: PreparedAgent,
+    private readonly deps: RunDeps,
+  ) {
+    this.done = new Promise((resolve) => (this.startDone = resolve))
+  }
+
+  start(): void {
+    this.execute()
+      .catch((error) => this.finish({ status: 'failed', error: `Internal error while running the task: ${(error as Error).message}` }))
+      .catch((error) => console.error(`task ${this.taskId} could not record its failure:`, error))
+      .finally(() => this.startDone())
+  }
+
+  /** Stops the agent's whole process tree; the run then ends as `cancelled`. */
+  async cancel(): Promise<void> {
+    this.cancelRequested = true
+    await this.terminal?.kill(KILL_GRACE_MS)
+  }
+
+  /** Types into the agent's terminal; before the agent started, the text waits (bounded). */
+  write(text: string): void {
+    if (this.terminal) {
+      this.terminal.write(text)
+      return
+    }
+    if (this.earlyInputChars + text.length > MAX_EARLY_INPUT_CHARS) throw new Error('too much input before the agent started')
+    this.earlyInput.push(text)
+    this.earlyInputChars += text.length
+  }
+
+  private update(changes: Partial<TaskRecord>): TaskRecord {
+    return this.deps.store.update(this.taskId, { ...changes, updatedAt: new Date().toISOString() })
+  }
+
+  private setStatus(status: TaskStatus, phase: TaskPhase | null, extra: Partial<TaskRecord> = {}): void {
+    this.update({ status, phase, ...extra })
+    this.deps.publish({ type: 'status', taskId: this.taskId, status, ...(phase !== null ? { phase } : {}) })
+  }
+
+  private async execute(): Promise<void> {
+    const { workspaces } = this.deps
+    const dir = workspaces.dirFor(this.deps.store.get(this.taskId)!.sessionId, this.taskId)
+    this.setStatus('pending', 'workspace')
+    let baseline: string
+    try {
+      ;({ baseline } = await workspaces.create(this.sessionRepo, dir))
+    } catch (error) {
+      const message = error instanceof WorkspaceError ? error.message : `Could not create the task workspace: ${(error as Error).message}`
+      await workspaces.remove(dir).catch(() => {})
+      return this.finish({ status: 'failed', error: message })
+    }
+    this.update({ workspaceDir: dir, baseline })
+    if (this.cancelRequested) return this.finish({ status: 'cancelled', error: 'Cancelled before the agent started.' })
+
+    const exit = await this.runAgent(dir)
+    if (exit === null) return
+    const outcome = this.outcomeOf(exit.code, exit.signal)
+
+    this.setStatus('running', 'diff')
+    let patches: FilePatch[] = []
+    try {
+      patches = await diffWorkspace(dir, baseline)
+    } catch (error) {
+      if (outcome.status === 'completed') {
+        outcome.status = 'failed'
+        outcome.error = `The agent finished but its changes could not be read: ${(error as Error).message}`
+      }
+    }
+    this.deps.store.savePatches(this.taskId, patches)
+    this.update({ patchCount: patches.length })
+    this.deps.publish({ type: 'patch', taskId: this.taskId, count: patches.length })
+    this.deps.publish({ type: 'exit', taskId: this.taskId, code: exit.code, durationMs: exit.durationMs })
+    this.finish(outcome, exit.code)
+  }
+
+  /** Runs the agent to its end; null when it could not start (the task is already failed). */
+  private async runAgent(dir: string): Promise<{ code: number | null; signal?: string; durationMs: number } | null> {
+    const { agent, file, args } = this.prepared
+    const env = buildChildEnv(process.env, { ...pickEnv(agent.envVars), TERM: 'xterm-256color' })
+    let terminal: Terminal
+    try {
+      terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes })
+    } catch (error) {
+      this.finish({ status: 'failed', error: `Could not start agent ${agent.name} (${file}): ${(error as Error).message}` })
+      return null
+    }
+    this.terminal = terminal
+    this.setStatus('running', 'agent', { startedAt: new Date().toISOString() })
+    for (const text of this.earlyInput.splice(0)) terminal.write(text)
+
+    const tail = new OutputTail()
+    const batcher = new OutputBatcher((data) => {
+      this.deps.publish({ type: 'output', taskId: this.taskId, data })
+      this.checkPrompt(tail)
+    })
+    terminal.onData((chunk) => {
+      tail.push(chunk)
+      batcher.push(chunk)
+    })
+    // A cancel that came while the terminal was starting has nothing to kill yet: kill now.
+    if (this.cancelRequested) void terminal.kill(KILL_GRACE_MS)
+    const timer = setTimeout(() => {
+      this.timedOut = true
+      void terminal.kill(KILL_GRACE_MS)
+    }, this.deps.taskTimeoutMs)
+    const exit = await terminal.exited
+    clearTimeout(timer)
+    batcher.flush()
+    this.lastLine = tail.lastLine()
+    return exit
+  }
+
+  private lastLine: string | null = null
+
+  private checkPrompt(tail: OutputTail): void {
+    const detected = this.prepared.agent.detectPrompt?.(tail.plain()) ?? null
+    if ((detected === null) === (this.prompt === null)) return
+    this.prompt = detected
+    this.setStatus('running', detected ? 'awaiting_input' : 'agent')
+  }
+
+  private outcomeOf(code: number | null, signal?: string): Outcome {
+    if (this.cancelRequested) return { status: 'cancelled', error: 'Cancelled by request.' }
+    if (this.timedOut) {
+      return { status: 'failed', error: `The agent ran longer than the task timeout (${Math.round(this.deps.taskTimeoutMs / 1000)} s) and was stopped.` }
+    }
+    if (code === 0) return { status: 'completed', error: null }
+    const how = code === null ? `was killed${signal ? ` by ${signal}` : ''}` : `exited with code ${code}`
+    return { status: 'failed', error: `Agent ${this.prepared.agent.name} ${how}${this.lastLine ? `: ${this.lastLine}` : '.'}` }
+  }
+
+  private finish(outcome: Outcome, exitCode: number | null = null): void {
+    this.prompt = null
+    this.setStatus(outcome.status, null, { endedAt: new Date().toISOString(), exitCode, error: outcome.error })
+    if (outcome.status === 'failed' && outcome.error) this.deps.publish({ type: 'error', taskId: this.taskId, message: outcome.error })
+  }
+}

@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto'
+import type { AgentRegistry } from '../agents'
+import type { EventHub, EventPayload } from '../events'
+import { diffWorkspace, type FilePatch } from '../git'
+import { AppError, BadRequestError, ConflictError, NotFoundError, TooManyRequestsError } from '../http/errors'
+import type { Terminal } from '../pty/terminal'
+import type { Session } from '../session'
+import { applyTask, type ApplyRequest, type ApplyResult } from './apply'
+import { MemoryTaskStore } from './memory-store'
+import { TaskRun } from './run'
+import { FINISHED_STATUSES, toTaskView, type TaskRecord, type TaskStore, type TaskView } from './types'
+import { checkBranchName, checkInstruction, TASK_LIMITS } from './validation'
+import { Workspaces } from './workspaces'
+
+export type TaskServiceOptions = {
+  stateDir: string
+  events: EventHub
+  agents: AgentRegistry
+  defaultAgent: string
+  taskTimeoutMs: number
+  /** Agent terminal output kept for attaching clients. */
+  scrollbackBytes: number
+  /** Disk all workspaces may use together; finished workspaces are evicted first, then new tasks refused (507). */
+  workspaceMaxBytes: number
+  /** Tasks running (or starting) at once per session; one more is refused with 429. Default 4. */
+  maxTasksPerSession?: number
+  /** Task records kept per session; the oldest finished ones go first. Default 200. */
+  maxHistoryPerSession?: number
+  store?: TaskStore
+}
+
+export type NewTask = { instruction: unknown; branch?: string | null; context?: Record<string, unknown> | null; agent?: string | null }
+
+/** Live state of one session's tasks: running agents, and recent finished terminals for attaching. */
+type SessionTasks = { stopped: boolean; runs: Map<string, TaskRun>; finished: Map<string, Terminal> }
+
+/** Finished agent terminals kept per session so a client can still read their screen. */
+const FINISHED_TERMINALS_KEPT = 8
+
+/**
+ * Tasks: an instruction run by an agent in a workspace of its own, its patches, and applying
+ * them to the session repo. Implements TaskTerminals for the WebSocket layer.
+ */
+export class TaskService {
+  readonly store: TaskStore
+  private readonly workspaces: Workspaces
+  private readonly sessions = new Map<string, SessionTasks>()
+  private readonly applying = new Set<string>()
+
+  constructor(private readonly options: TaskServiceOptions) {
+    this.store = options.store ?? new MemoryTaskStore()
+    this.workspaces = new Workspaces(options.stateDir)
+  }
+
+  /** Accepts a task and starts it in the background; 400 for a bad request or agent, 429/507 when full. */
+  async create(session: Session, input: NewTask): Promise<TaskView> {
+    const instruction = checkInstruction(input.instruction)
+    const branch = input.branch === undefined || input.branch === null ? null : checkBranchName(input.branch)
+    const context = input.context ?? null
+    if (typeof context !== 'object' || Array.isArray(context)) throw new BadRequestError('context must be an object.', 'invalid_context')
+    const agentName = input.agent ?? this.options.defaultAgent
+    const prepared = this.options.agents.prepare(agentName, { instruction, context })
+    await this.ensureWorkspaceRoom()
+
+    const state = this.stateOf(session.id)
+    const limit = this.options.maxTasksPerSession ?? 4
+    if (state.runs.size >= limit) {
+      throw new TooManyRequestsError(`This session already runs ${state.runs.size} tasks (the limit is ${limit}); wait for one or cancel it.`)
+    }
+    const now = new Date().toISOString()
+    const task: TaskRecord = {
+      id: randomUUID(),
+      sessionId: session.id,
+      instruction,
+      agent: prepared.agent.name,
+      branch,
+      context,
+      status: 'pending',
+      phase: null,
+      createdAt: now,
+      startedAt: now,
+      updatedAt: now,
+      endedAt: null,
+      exitCode: null,
+      error: null,
+      patchCount: 0,
+      commit: null,
+      workspaceDir: null,
+      baseline: null,
+    }
+    this.store.insert(task)
+    const publish = (payload: EventPayload) => {
+      if (!state.stopped) this.options.events.publish(session.id, payload)
+    }
+    publish({ type: 'status', taskId: task.id, status: 'pending' })
+    const run = new TaskRun(task.id, session.repo, prepared, {
+      store: this.store,
+      workspaces: this.workspaces,
+      publish,
+      taskTimeoutMs: this.options.taskTimeoutMs,
+      scrollbackBytes: this.options.scrollbackBytes,
+    })
+    state.runs.set(task.id, run)
+    run.start()
+    void run.done.then(() => this.retire(state, run))
+    this.trimHistory(session.id)
+    return toTaskView(task)
+  }
+
+  list(sessionId: string): TaskView[] {
+    return this.store.listBySession(sessionId).map(toTaskView)
+  }
+
+  get(session: Session, taskId: string): TaskView {
+    return toTaskView(this.own(session, taskId))
+  }
+
+  /** Stops the agent's process tree and waits until the task is `cancelled`; 409 once it has ended. */
+  async cancel(session: Session, taskId: string): Promise<TaskView> {
+    const task = this.own(session, taskId)
+    const run = this.sessions.get(session.id)?.runs.get(taskId)
+    if (FINISHED_STATUSES.has(task.status) || !run) {
+      throw new ConflictError(`Task ${taskId} has already ended (${task.status}); only a pending or running task can be cancelled.`, 'task_finished')
+    }
+    await run.cancel()
+    await run.done
+    const ended = this.own(session, taskId)
+    if (ended.status !== 'cancelled') {
+      throw new ConflictError(`Task ${taskId} ended (${ended.status}) before it could be cancelled.`, 'task_finished')
+    }
+    return toTaskView(ended)
+  }
+
+  /** The task's changes: live from its workspace while it runs, the saved ones once it ended. */
+  async patches(session: Session, taskId: string): Promise<FilePatch[]> {
+    const task = this.own(session, taskId)
+    const saved = this.store.patches(taskId)
+    if (saved) return saved
+    if (task.workspaceDir === null || task.baseline === null) return []
+    return diffWorkspace(task.workspaceDir, task.baseline)
+  }
+
+  async apply(session: Session, taskId: string, request: ApplyRequest): Promise<ApplyResult> {
+    const task = this.own(session, taskId)
+    if (this.applying.has(taskId)) throw new ConflictError(`Task ${taskId} is being applied right now.`, 'apply_in_progress')
+    this.applying.add(taskId)
+    try {
+      const result = await applyTask(session.repo, task, this.store.patches(taskId) ?? [], request)
+      this.store.update(taskId, { status: 'applied', phase: null, commit: result.commit, updatedAt: new Date().toISOString() })
+      const state = this.sessions.get(session.id)
+      if (state && !state.stopped) this.options.events.publish(session.id, { type: 'status', taskId, status: 'applied' })
+      await this.removeWorkspace(taskId)
+      return result
+    } finally {
+      this.applying.delete(taskId)
+    }
+  }
+
+  terminalFor(sessionId: string, taskId: string): Terminal | undefined {
+    const state = this.sessions.get(sessionId)
+    return state?.runs.get(taskId)?.terminal ?? state?.finished.get(taskId)
+  }
+
+  /**
+   * A chat message: typed into the newest running task's agent (as the answer to its question when
+   * it asked one), or, when no task runs, the instruction of a new task with the default agent.
+   */
+  async sendUserMessage(session: Session, content: string): Promise<{ taskId: string; started: boolean }> {
+    if (typeof content !== 'string' || content.trim() === '') throw new BadRequestError('content must be a non-empty string.', 'invalid_message')
+    if (content.length > TASK_LIMITS.maxUserMessageChars) {
+      throw new BadRequestError(`content is over ${TASK_LIMITS.maxUserMessageChars} characters.`, 'invalid_message')
+    }
+    const run = [...(this.sessions.get(session.id)?.runs.values() ?? [])].at(-1)
+    if (!run) {
+      const task = await this.create(session, { instruction: content })
+      return { taskId: task.taskId, started: true }
+    }
+    const agent = this.options.agents.get(this.own(session, run.taskId).agent)
+    const answer = run.prompt && agent?.answer ? agent.answer(run.prompt, content) : null
+    // A terminal ends a line with CR (the Enter key); the line discipline turns it into NL.
+    run.write(answer ?? `${content.replace(/\r?\n/g, '\r')}\r`)
+    return { taskId: run.taskId, started: false }
+  }
+
+  /** Ends a session's tasks: kills running agents, then removes its workspaces and records. */
+  async stopSession(sessionId: string): Promise<void> {
+    const state = this.sessions.get(sessionId)
+    if (state) {
+      state.stopped = true
+      const runs = [...state.runs.values()]
+      await Promise.allSettled(runs.map((run) => run.cancel()))
+      await Promise.allSettled(runs.map((run) => run.done))
+      this.sessions.delete(sessionId)
+    }
+    await this.workspaces.remove(this.workspaces.sessionDir(sessionId))
+    for (const task of this.store.listBySession(sessionId)) this.store.delete(task.id)
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.sessions.keys()].map((id) => this.stopSession(id)))
+  }
+
+  private stateOf(sessionId: string): SessionTasks {
+    let state = this.sessions.get(sessionId)
+    if (!state) {
+      state = { stopped: false, runs: new Map(), finished: new Map() }
+      this.sessions.set(sessionId, state)
+    }
+    return state
+  }
+
+  /** Another session's task is 404 like an unknown one, so ids do not leak. */
+  private own(session: Session, taskId: string): TaskRecord {
+    const task = this.store.get(taskId)
+    if (!task || task.sessionId !== session.id) throw new NotFoundError(`No task ${taskId} in this session.`, 'task_not_found')
+    return task
+  }
+
+  private retire(state: SessionTasks, run: TaskRun): void {
+    state.runs.delete(run.taskId)
+    if (state.stopped || !run.terminal) return
+    state.finished.set(run.taskId, run.terminal)
+    for (const taskId of state.finished.keys()) {
+      if (state.finished.size <= FINISHED_TERMINALS_KEPT) break
+      state.finished.delete(taskId)
+    }
+  }
+
+  private async removeWorkspace(taskId: string): Promise<void> {
+    const task = this.store.get(taskId)
+    if (!task?.workspaceDir) return
+    await this.workspaces.remove(task.workspaceDir)
+    this.store.update(taskId, { workspaceDir: null })
+  }
+
+  /**
+   * Keeps all workspaces under workspaceMaxBytes: evicts finished tasks' workspaces, oldest first
+   * (their patches are saved, so nothing is lost), and refuses a new task when running ones alone
+   * fill the budget.
+   */
+  private async ensureWorkspaceRoom(): Promise<void> {
+    const max = this.options.workspaceMaxBytes
+    let usage = await this.workspaces.usageBytes()
+    if (usage < max) return
+    const evictable = this.store
+      .listAll()
+      .filter((task) => task.workspaceDir !== null && FINISHED_STATUSES.has(task.status) && !this.applying.has(task.id))
+      .sort((a, b) => (a.endedAt ?? a.updatedAt).localeCompare(b.endedAt ?? b.updatedAt))
+    for (const task of evictable) {
+      usage -= await this.workspaces.sizeOf(task.workspaceDir!)
+      await this.removeWorkspace(task.id)
+      if (usage < max) return
+    }
+    throw new AppError(
+      507,
+      'workspace_quota',
+      `Task workspaces use ${usage} bytes, at WORKSPACE_MAX_BYTES (${max}), and all belong to running tasks; cancel one or raise WORKSPACE_MAX_BYTES.`,
+    )
+  }
+
+  private trimHistory(sessionId: string): void {
+    const keep = this.options.maxHistoryPerSession ?? 200
+    const tasks = this.store.listBySession(sessionId)
+    const state = this.sessions.get(sessionId)
+    for (const task of tasks.slice(keep).reverse()) {
+      if (state?.runs.has(task.id) || this.applying.has(task.id)) continue
+      if (task.workspaceDir) void this.workspaces.remove(task.workspaceDir).catch((error) => console.error('workspace removal failed:', error))
+      state?.finished.delete(task.id)
+      this.store.delete(task.id)
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { createWorkspace } from '../git'
+import { isInside } from '../policy/paths'
+
+/** Errors of the file system that mean "this directory cannot be written", with what to do. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'])
+
+/** A workspace could not be made; the message says why in terms of STATE_DIR. */
+export class WorkspaceError extends Error {}
+
+const ID = /^[A-Za-z0-9-]{1,64}$/
+
+/**
+ * Task workspaces on disk: `<stateDir>/workspaces/<sessionId>/<taskId>`, each its own git repo at
+ * a baseline of the session repo (made by the git layer). Nothing here ever writes the session repo.
+ */
+export class Workspaces {
+  readonly root: string
+
+  constructor(readonly stateDir: string) {
+    this.root = join(resolve(stateDir), 'workspaces')
+  }
+
+  dirFor(sessionId: string, taskId: string): string {
+    // Both ids are server-made UUIDs; refuse anything else rather than build a path from it.
+    if (!ID.test(sessionId) || !ID.test(taskId)) throw new Error(`bad workspace id ${sessionId}/${taskId}`)
+    return join(this.root, sessionId, taskId)
+  }
+
+  sessionDir(sessionId: string): string {
+    if (!ID.test(sessionId)) throw new Error(`bad session id ${sessionId}`)
+    return join(this.root, sessionId)
+  }
+
+  /** Makes the workspace from the session repo; WorkspaceError when STATE_DIR cannot be written. */
+  async create(sourceRepo: string, dir: string): Promise<{ baseline: string }> {
+    try {
+      await mkdir(join(dir, '..'), { recursive: true })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error'
+      if (NOT_WRITABLE.has(code) || code === 'ENOENT') {
+        throw new WorkspaceError(`STATE_DIR ${this.stateDir} is not writable (${code}); set STATE_DIR to a directory this server can write.`)
+      }
+      throw new WorkspaceError(`Could not create the task workspace under ${this.stateDir}: ${(error as Error).message}`)
+    }
+    try {
+      return await createWorkspace(sourceRepo, dir)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC') throw new WorkspaceError(`STATE_DIR ${this.stateDir} is full (ENOSPC); free some space.`)
+      if (code !== undefined && NOT_WRITABLE.has(code)) {
+        throw new WorkspaceError(`STATE_DIR ${this.stateDir} is not writable (${code}); set STATE_DIR to a directory this server can write.`)
+      }
+      throw new WorkspaceError(`Could not create the task workspace from ${sourceRepo}: ${(error as Error).message}`)
+    }
+  }
+
+  /** Removes a workspace (or a session's directory); refuses any path outside the workspaces root. */
+  async remove(dir: string): Promise<void> {
+    if (dir === this.root || !isInside(this.root, resolve(dir))) throw new Error(`refusing to remove ${dir}: not a task workspace`)
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  /** Bytes all workspaces use (apparent file sizes, symlinks not followed). */
+  async usageBytes(): Promise<number> {
+    return sizeOf(this.root)
+  }
+
+  async sizeOf(dir: string): Promise<number> {
+    return sizeOf(dir)
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  let stats
+  try {
+    stats = await lstat(path)
+  } catch {
+    return 0
+  }
+  if (!stats.isDirectory()) return stats.size
+  let entries: string[]
+  try {
+    entries = await readdir(path)
+  } catch {
+    return 0
+  }
+  let total = 0
+  for (const entry of entries) total += await sizeOf(join(path, entry))
+  return total
+}
