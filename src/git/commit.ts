@@ -211,6 +211,7 @@ export async function commitPaths(repo: Repo, files: string[], opts: { message: 
   const current = (await git.currentBranch({ fs, gitdir: repo.gitdir, fullname: false })) ?? null
   const headCommit = await resolveCommit(repo, 'HEAD')
   let branch = current
+  let parent = headCommit
   if (opts.branch !== undefined && opts.branch !== current) {
     if (!validBranchName(opts.branch)) throw new BadRequestError(`"${opts.branch}" is not a valid branch name.`, 'invalid_branch')
     let tip: string | null
@@ -222,8 +223,8 @@ export async function commitPaths(repo: Repo, files: string[], opts: { message: 
     }
     await switchBranch(repo, opts.branch, headCommit, tip)
     branch = opts.branch
+    parent = tip
   }
-  const parent = await resolveCommit(repo, 'HEAD')
   const parentTree = await commitTree(repo, parent)
 
   const trustMode = await fileModeTrusted(repo)
