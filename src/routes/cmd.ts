@@ -53,13 +53,9 @@ export function createCmdRoutes({ auth, commands }: { auth: AuthGuard; commands:
     .use(auth)
     .post(
       '/',
-      ({ session, body, query, server, request, status }) => {
+      ({ session, body, query, status }) => {
         const started = commands.start(session, { cmd: body.cmd, cwd: body.cwd ?? undefined, timeoutMs: body.timeoutMs ?? undefined })
-        if (query.wait === true) {
-          // Bun closes a request idle for 10 s by default; this one is meant to wait for the command.
-          server?.timeout(request, 0)
-          return commands.wait(session.id, started.cmdId)
-        }
+        if (query.wait === true) return commands.wait(session.id, started.cmdId)
         return status(202, { ok: true as const, cmdId: started.cmdId, status: 'running' as const })
       },
       {
