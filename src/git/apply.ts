@@ -7,7 +7,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { BadRequestError, ConflictError, PatchConflictError } from '../http/errors'
+import { BadRequestError, ConflictError, NotFoundError, PatchConflictError } from '../http/errors'
 import { resolveRepoFile } from '../policy/paths'
 import type { FilePatch, Hunk, HunkSelection } from './types'
 import { patchOrigin } from './diff'
@@ -148,7 +148,8 @@ async function binaryContent(repo: Repo, p: FilePatch): Promise<Uint8Array> {
     }
     try {
       return await readBlob(repo, origin.newOid)
-    } catch {
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err
       throw new PatchConflictError(p.file, 0, 'the binary content it was computed from has changed since')
     }
   }

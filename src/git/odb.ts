@@ -30,7 +30,9 @@ export function openRepo(dir: string): Repo {
   let st
   try {
     st = statSync(dotgit)
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err
     throw new BadRequestError(`${dir} is not a git repository (no .git).`, 'not_a_repo')
   }
   if (st.isDirectory()) gitdir = dotgit
@@ -49,8 +51,9 @@ export function isGitRepo(dir: string): boolean {
   try {
     openRepo(dir)
     return true
-  } catch {
-    return false
+  } catch (err) {
+    if (err instanceof BadRequestError) return false
+    throw err
   }
 }
 
