@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { swagger } from '@elysiajs/swagger'
 import { createAuthGuard, createPairing } from './auth'
 import { createHttpPlugin } from './http/plugin'
+import { createCmdRoutes } from './routes/cmd'
 import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
 import { createSessionRoutes } from './routes/session'
@@ -39,6 +40,7 @@ export function createApp(services: Services) {
             { name: 'server', description: 'Health' },
             { name: 'session', description: 'Pairing and sessions' },
             { name: 'git', description: 'Diff and status of the session repo' },
+            { name: 'commands', description: 'Allowlisted commands, run without a shell' },
           ],
         },
       }),
@@ -46,6 +48,7 @@ export function createApp(services: Services) {
     .use(createHealthRoutes({ version: services.version, startedAt: services.startedAt }))
     .use(createSessionRoutes({ auth, pairing, sessions, repoAllowlist: config.repoAllowlist, publicUrl: config.publicUrl, listTasks: () => [] }))
     .use(createGitRoutes({ auth }))
+    .use(createCmdRoutes({ auth, commands: services.commands }))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -66,7 +66,13 @@ async function printPairing(services: Services, baseUrl: string): Promise<void> 
 async function main(): Promise<void> {
   const config = readConfig()
   for (const line of warnings(config)) process.stderr.write(line + '\n')
-  const services = createServices(config)
+  let services: Services
+  try {
+    services = createServices(config)
+  } catch (error) {
+    // Settings that only a layer can judge (an unusable CMD_ALLOWLIST entry, say) stop start-up the same way.
+    fail(error instanceof Error ? error.message : String(error))
+  }
   const app = createApp(services)
 
   // Handlers go in before listening, so a signal at any moment after start-up shuts down cleanly.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { CommandRunner } from './cmdexec'
 import type { Config } from './config'
 import { EventHub } from './events'
 import { createLogger, type Logger } from './http/logger'
@@ -15,6 +16,7 @@ export type Services = {
   logger: Logger
   sessions: SessionStore
   events: EventHub
+  commands: CommandRunner
   version: string
   startedAt: number
   /** Stops everything (session clean-ups, timers); the HTTP server is stopped by its owner. */
@@ -24,8 +26,19 @@ export type Services = {
 export function createServices(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat)): Services {
   const sessions = new MemorySessionStore(config.sessionTtlSeconds)
   const events = new EventHub(randomUUID())
+  const commands = new CommandRunner({
+    allowlist: config.cmdAllowlist,
+    events,
+    maxTimeoutMs: config.cmdTimeoutMaxMs,
+    outputLimitBytes: config.cmdOutputLimitBytes,
+    concurrencyPerSession: config.cmdConcurrencyPerSession,
+  })
 
-  sessions.onEnd((session) => events.closeSession(session.id))
+  // Processes first, then the bus: their last events still reach subscribers before it closes.
+  sessions.onEnd(async (session) => {
+    await commands.stopSession(session.id)
+    events.closeSession(session.id)
+  })
 
   const sweep = setInterval(() => {
     sessions.sweep().catch((error) => logger.error('session sweep failed', { error: String(error) }))
@@ -37,11 +50,13 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     logger,
     sessions,
     events,
+    commands,
     version: VERSION,
     startedAt: Date.now(),
     async shutdown() {
       clearInterval(sweep)
       await sessions.endAll('shutdown')
+      await commands.shutdown()
     },
   }
 }
