@@ -46,6 +46,8 @@ export class TaskRun {
   private timedOut = false
   private earlyInput: string[] = []
   private earlyInputChars = 0
+  /** The agent's last line of output, for the error of a failed run. */
+  private lastLine: string | null = null
   private startDone!: () => void
 
   constructor(
@@ -162,8 +164,6 @@ export class TaskRun {
     this.lastLine = tail.lastLine()
     return exit
   }
-
-  private lastLine: string | null = null
 
   private checkPrompt(tail: OutputTail): void {
     const detected = this.prepared.agent.detectPrompt?.(tail.plain()) ?? null

@@ -59,7 +59,12 @@ export class Workspaces {
   /** Removes a workspace (or a session's directory); refuses any path outside the workspaces root. */
   async remove(dir: string): Promise<void> {
     if (dir === this.root || !isInside(this.root, resolve(dir))) throw new Error(`refusing to remove ${dir}: not a task workspace`)
-    await rm(dir, { recursive: true, force: true })
+    try {
+      await rm(dir, { recursive: true, force: true })
+    } catch (error) {
+      // A file where a parent directory should be: the workspace cannot exist, so it is gone.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error
+    }
   }
 
   /** Bytes all workspaces use (apparent file sizes, symlinks not followed). */
