@@ -1,6 +1,7 @@
 import type { AgentPrompt, PreparedAgent } from '../agents'
 import type { EventPayload } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
+import { PayloadTooLargeError } from '../http/errors'
 import { buildChildEnv } from '../policy/env'
 import { Terminal } from '../pty/terminal'
 import { OutputBatcher, OutputTail } from './output-batcher'
@@ -78,7 +79,9 @@ export class TaskRun {
       this.terminal.write(text)
       return
     }
-    if (this.earlyInputChars + text.length > MAX_EARLY_INPUT_CHARS) throw new Error('too much input before the agent started')
+    if (this.earlyInputChars + text.length > MAX_EARLY_INPUT_CHARS) {
+      throw new PayloadTooLargeError(`The agent has not started yet and already has ${this.earlyInputChars} characters of input waiting; send more once it runs.`)
+    }
     this.earlyInput.push(text)
     this.earlyInputChars += text.length
   }
@@ -105,6 +108,7 @@ export class TaskRun {
       return this.finish({ status: 'failed', error: message })
     }
     this.update({ workspaceDir: dir, baseline })
+    await workspaces.measure(dir)
     if (this.cancelRequested) return this.finish({ status: 'cancelled', error: 'Cancelled before the agent started.' })
 
     const exit = await this.runAgent(dir)
@@ -121,6 +125,7 @@ export class TaskRun {
         outcome.error = `The agent finished but its changes could not be read: ${(error as Error).message}`
       }
     }
+    await this.deps.workspaces.measure(dir)
     this.deps.store.savePatches(this.taskId, patches)
     this.update({ patchCount: patches.length })
     this.deps.publish({ type: 'patch', taskId: this.taskId, count: patches.length })

@@ -46,6 +46,7 @@ export class TaskService {
   private readonly workspaces: Workspaces
   private readonly sessions = new Map<string, SessionTasks>()
   private readonly applying = new Set<string>()
+  private orphansSwept = false
 
   constructor(private readonly options: TaskServiceOptions) {
     this.store = options.store ?? new MemoryTaskStore()
@@ -104,6 +105,7 @@ export class TaskService {
     run.start()
     void run.done.then(() => this.retire(state, run))
     this.trimHistory(session.id)
+    this.sweepOrphansOnce()
     return toTaskView(task)
   }
 
@@ -192,12 +194,21 @@ export class TaskService {
       await Promise.allSettled(runs.map((run) => run.done))
       this.sessions.delete(sessionId)
     }
-    await this.workspaces.remove(this.workspaces.sessionDir(sessionId))
     for (const task of this.store.listBySession(sessionId)) this.store.delete(task.id)
+    await this.workspaces.remove(this.workspaces.sessionDir(sessionId))
   }
 
   async shutdown(): Promise<void> {
     await Promise.allSettled([...this.sessions.keys()].map((id) => this.stopSession(id)))
+  }
+
+  /** Once per process, in the background: workspaces left by an earlier server process go. */
+  private sweepOrphansOnce(): void {
+    if (this.orphansSwept) return
+    this.orphansSwept = true
+    this.workspaces
+      .removeOrphans((sessionId) => this.sessions.has(sessionId) || this.store.listBySession(sessionId).length > 0)
+      .catch((error) => console.error(`removing old task workspaces under ${this.workspaces.root} failed:`, error))
   }
 
   private stateOf(sessionId: string): SessionTasks {
@@ -236,18 +247,19 @@ export class TaskService {
   /**
    * Keeps all workspaces under workspaceMaxBytes: evicts finished tasks' workspaces, oldest first
    * (their patches are saved, so nothing is lost), and refuses a new task when running ones alone
-   * fill the budget.
+   * fill the budget. Sizes are the last measurements (at creation and when each agent ended), so a
+   * running agent may go over the budget until it ends; the next task then waits for room.
    */
   private async ensureWorkspaceRoom(): Promise<void> {
     const max = this.options.workspaceMaxBytes
-    let usage = await this.workspaces.usageBytes()
+    let usage = this.workspaces.knownUsage()
     if (usage < max) return
     const evictable = this.store
       .listAll()
       .filter((task) => task.workspaceDir !== null && FINISHED_STATUSES.has(task.status) && !this.applying.has(task.id))
       .sort((a, b) => (a.endedAt ?? a.updatedAt).localeCompare(b.endedAt ?? b.updatedAt))
     for (const task of evictable) {
-      usage -= await this.workspaces.sizeOf(task.workspaceDir!)
+      usage -= this.workspaces.knownSize(task.workspaceDir!)
       await this.removeWorkspace(task.id)
       if (usage < max) return
     }

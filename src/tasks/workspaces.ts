@@ -17,6 +17,8 @@ const ID = /^[A-Za-z0-9-]{1,64}$/
  */
 export class Workspaces {
   readonly root: string
+  /** Last measured size of each workspace, by directory. */
+  private readonly sizes = new Map<string, number>()
 
   constructor(readonly stateDir: string) {
     this.root = join(resolve(stateDir), 'workspaces')
@@ -65,15 +67,44 @@ export class Workspaces {
       // A file where a parent directory should be: the workspace cannot exist, so it is gone.
       if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error
     }
+    for (const measured of this.sizes.keys()) if (isInside(dir, measured)) this.sizes.delete(measured)
   }
 
-  /** Bytes all workspaces use (apparent file sizes, symlinks not followed). */
-  async usageBytes(): Promise<number> {
-    return sizeOf(this.root)
+  /**
+   * Measures a workspace (apparent file sizes, symlinks not followed) and remembers it. Done in the
+   * background when a workspace is made and when its agent ends, so accepting a task only sums
+   * known sizes instead of walking every workspace on each request.
+   */
+  async measure(dir: string): Promise<number> {
+    const bytes = await sizeOf(dir)
+    this.sizes.set(dir, bytes)
+    return bytes
   }
 
-  async sizeOf(dir: string): Promise<number> {
-    return sizeOf(dir)
+  knownSize(dir: string): number {
+    return this.sizes.get(dir) ?? 0
+  }
+
+  /** Bytes all workspaces used when last measured. */
+  knownUsage(): number {
+    let total = 0
+    for (const bytes of this.sizes.values()) total += bytes
+    return total
+  }
+
+  /**
+   * Removes session directories no live task refers to: leftovers of a previous server process
+   * (sessions do not outlive it) that would otherwise fill STATE_DIR for ever.
+   */
+  async removeOrphans(isKnownSession: (sessionId: string) => boolean): Promise<void> {
+    let entries: string[]
+    try {
+      entries = await readdir(this.root)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return
+      throw error
+    }
+    for (const entry of entries) if (ID.test(entry) && !isKnownSession(entry)) await this.remove(join(this.root, entry))
   }
 }
 

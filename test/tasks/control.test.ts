@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { groupAlive } from '../../src/cmdexec/process-group'
 import { eventually, json, makeTaskApp, processesWith } from './helpers'
@@ -88,6 +88,17 @@ describe('workspaces on disk', () => {
     const refused = await json(await t.request('/api/tasks', { json: { instruction: 'third' } }))
     expect(refused).toMatchObject({ status: 507, body: { error: 'workspace_quota' } })
     expect(refused.body.message).toContain('WORKSPACE_MAX_BYTES')
+  })
+
+  it('removes workspaces an earlier server process left behind once tasks start', async () => {
+    await using t = await makeTaskApp()
+    const leftover = join(t.config.stateDir, 'workspaces', crypto.randomUUID(), crypto.randomUUID())
+    mkdirSync(leftover, { recursive: true })
+    writeFileSync(join(leftover, 'big.bin'), 'x'.repeat(1024))
+    const { taskId } = await t.start({ instruction: 'sweep' })
+    await t.waitFor(taskId, ['completed'])
+    expect(await eventually(() => existsSync(leftover), (exists) => !exists)).toBe(false)
+    expect(existsSync(t.workspaceOf(taskId))).toBe(true)
   })
 
   it('removes the workspace and kills the running agent when the session ends', async () => {

@@ -88,6 +88,22 @@ describe('a mock task from 202 to its patches', () => {
     expect((await json<{ patches: FilePatch[] }>(await t.request(`/api/tasks/${taskId}/patches`))).body.patches).toHaveLength(2)
   })
 
+  it('merges several entries for one file, as the app sends one entry per ticked hunk', async () => {
+    await using t = await makeTaskApp({ repoFiles: { 'src/fifty.txt': original } })
+    const { taskId } = await t.start(twoEditsAndANewFile(0))
+    await t.waitFor(taskId, ['completed'])
+    const select = [
+      { file: 'src/fifty.txt', hunks: [1] },
+      { file: 'NOTES.md' },
+      { file: 'src/fifty.txt', hunks: [0, 1] },
+    ]
+    const applied = await json<{ applied: { file: string; hunks: number[] }[] }>(await t.request(`/api/tasks/${taskId}/apply`, { json: { select } }))
+    expect(applied.status).toBe(200)
+    expect(readFileSync(join(t.repo, 'src/fifty.txt'), 'utf8')).toBe(edited)
+    expect(readFileSync(join(t.repo, 'NOTES.md'), 'utf8')).toBe('a new file\n')
+    expect(gitCli(t.repo, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual(['NOTES.md', 'src/fifty.txt'])
+  })
+
   it('refuses to apply twice with 409, writing nothing', async () => {
     await using t = await makeTaskApp({ repoFiles: { 'src/fifty.txt': original } })
     const { taskId } = await t.start(twoEditsAndANewFile(0))
