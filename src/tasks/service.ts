@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { AgentRegistry } from '../agents'
+import { ConfigError } from '../config'
 import type { EventHub, EventPayload } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { AppError, BadRequestError, ConflictError, NotFoundError, TooManyRequestsError } from '../http/errors'
+import type { TaskTerminals } from '../pty'
 import type { Terminal } from '../pty/terminal'
 import type { Session } from '../session'
 import { applyTask, type ApplyRequest, type ApplyResult } from './apply'
@@ -41,14 +43,19 @@ const FINISHED_TERMINALS_KEPT = 8
  * Tasks: an instruction run by an agent in a workspace of its own, its patches, and applying
  * them to the session repo. Implements TaskTerminals for the WebSocket layer.
  */
-export class TaskService {
+export class TaskService implements TaskTerminals {
   readonly store: TaskStore
   private readonly workspaces: Workspaces
   private readonly sessions = new Map<string, SessionTasks>()
   private readonly applying = new Set<string>()
   private orphansSwept = false
 
+  /** Throws ConfigError when DEFAULT_AGENT names no known agent, so start-up stops with one line. */
   constructor(private readonly options: TaskServiceOptions) {
+    if (!options.agents.get(options.defaultAgent)) {
+      const known = options.agents.list().map((agent) => agent.name)
+      throw new ConfigError(`DEFAULT_AGENT: "${options.defaultAgent}" is not an agent; use one of ${known.join(', ')}`)
+    }
     this.store = options.store ?? new MemoryTaskStore()
     this.workspaces = new Workspaces(options.stateDir)
   }

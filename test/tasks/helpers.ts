@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createAgentRegistry, type AgentRegistryOptions } from '../../src/agents'
+import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from '../../src/agents'
 import { createAuthGuard } from '../../src/auth'
 import type { BusEvent } from '../../src/events'
 import { createHttpPlugin } from '../../src/http/plugin'
@@ -21,17 +21,24 @@ export type TaskAppOptions = TestAppOptions & { tasks?: Partial<TaskServiceOptio
 export async function makeTaskApp(options: TaskAppOptions = {}) {
   const t = await makeTestApp(options)
   const { services, config } = t
-  const agents = createAgentRegistry({ agentCommands: config.agentCommands, ...options.agents })
-  const tasks = new TaskService({
-    stateDir: config.stateDir,
-    events: services.events,
-    agents,
-    defaultAgent: config.defaultAgent,
-    taskTimeoutMs: 30_000,
-    scrollbackBytes: 64 * 1024,
-    workspaceMaxBytes: 1024 * 1024 * 1024,
-    ...options.tasks,
-  })
+  let agents: AgentRegistry
+  let tasks: TaskService
+  try {
+    agents = createAgentRegistry({ agentCommands: config.agentCommands, ...options.agents })
+    tasks = new TaskService({
+      stateDir: config.stateDir,
+      events: services.events,
+      agents,
+      defaultAgent: config.defaultAgent,
+      taskTimeoutMs: 30_000,
+      scrollbackBytes: 64 * 1024,
+      workspaceMaxBytes: 1024 * 1024 * 1024,
+      ...options.tasks,
+    })
+  } catch (error) {
+    await t[Symbol.asyncDispose]()
+    throw error
+  }
   services.sessions.onEnd((session) => tasks.stopSession(session.id))
   const auth = createAuthGuard({ sessions: services.sessions, jwtSecret: config.jwtSecret })
   const app = new Elysia()

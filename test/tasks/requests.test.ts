@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { ConfigError } from '../../src/config'
 import { json, makeTaskApp } from './helpers'
 
 describe('task requests a client gets wrong', () => {
@@ -93,5 +94,19 @@ describe('task requests a client gets wrong', () => {
     const { status, body } = await json(await t.request('/api/tasks', { json: { instruction: 'two' } }))
     expect(status).toBe(429)
     expect(body.error).toBe('too_many_requests')
+  })
+})
+
+describe('configuration', () => {
+  it('stops start-up with a ConfigError naming DEFAULT_AGENT when it is not an agent', async () => {
+    await expect(makeTaskApp({ env: { DEFAULT_AGENT: 'skynet' } })).rejects.toThrow(ConfigError)
+    await expect(makeTaskApp({ env: { DEFAULT_AGENT: 'skynet' } })).rejects.toThrow(/DEFAULT_AGENT: "skynet" is not an agent; use one of mock, claude/)
+  })
+
+  it('uses DEFAULT_AGENT for a task that names no agent', async () => {
+    await using t = await makeTaskApp({ env: { DEFAULT_AGENT: 'custom', AGENT_CUSTOM_CMD: 'true' } })
+    const task = await t.start({ instruction: 'via the default' })
+    expect(task.agent).toBe('custom')
+    expect((await t.waitFor(task.taskId, ['completed', 'failed'])).status).toBe('completed')
   })
 })
