@@ -55,10 +55,11 @@ export async function makeTaskApp(options: TaskAppOptions = {}) {
     tasks,
     session: session as Session,
     events,
-    request(path: string, init: { method?: string; json?: unknown; token?: string | null } = {}): Promise<Response> {
+    request(path: string, init: { method?: string; json?: unknown; token?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
       const headers = new Headers()
       if (init.token !== null) headers.set('authorization', `Bearer ${init.token ?? t.token}`)
       if (init.json !== undefined) headers.set('content-type', 'application/json')
+      for (const [name, value] of Object.entries(init.headers ?? {})) headers.set(name, value)
       const body = init.json === undefined ? undefined : JSON.stringify(init.json)
       return app.handle(new Request(`http://localhost${path}`, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body }))
     },

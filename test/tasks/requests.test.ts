@@ -97,6 +97,25 @@ describe('task requests a client gets wrong', () => {
   })
 })
 
+describe('reading tasks', () => {
+  it('takes a JSON body sent as a form, the way `curl -d` sends it', async () => {
+    await using t = await makeTaskApp()
+    const response = await t.request('/api/tasks', {
+      json: { instruction: 'from curl' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(response.status).toBe(202)
+    expect(((await response.json()) as { instruction: string }).instruction).toBe('from curl')
+  })
+
+  it('serves an empty patch list while the agent has changed nothing yet', async () => {
+    await using t = await makeTaskApp()
+    const { taskId } = await t.start({ instruction: 'slow', context: { mock: { delayMs: 60_000 } } })
+    await t.waitFor(taskId, ['running'])
+    expect(await json(await t.request(`/api/tasks/${taskId}/patches`))).toEqual({ status: 200, body: { patches: [] } })
+  })
+})
+
 describe('configuration', () => {
   it('stops start-up with a ConfigError naming DEFAULT_AGENT when it is not an agent', async () => {
     await expect(makeTaskApp({ env: { DEFAULT_AGENT: 'skynet' } })).rejects.toThrow(ConfigError)
