@@ -104,7 +104,7 @@ export class TaskRun {
       ;({ baseline } = await workspaces.create(this.sessionRepo, dir))
     } catch (error) {
       const message = error instanceof WorkspaceError ? error.message : `Could not create the task workspace: ${(error as Error).message}`
-      await workspaces.remove(dir).catch(() => {})
+      await workspaces.remove(dir).catch((removal) => console.error(`removing the half-made workspace ${dir} failed:`, removal))
       return this.finish({ status: 'failed', error: message })
     }
     this.update({ workspaceDir: dir, baseline })
@@ -115,15 +115,15 @@ export class TaskRun {
     if (exit === null) return
     const outcome = this.outcomeOf(exit.code, exit.signal)
 
-    this.setStatus('running', 'diff')
+    // A cancelled task does not go back to `running` for the diff; its patches are still kept.
+    if (outcome.status !== 'cancelled') this.setStatus('running', 'diff')
     let patches: FilePatch[] = []
     try {
       patches = await diffWorkspace(dir, baseline)
     } catch (error) {
-      if (outcome.status === 'completed') {
-        outcome.status = 'failed'
-        outcome.error = `The agent finished but its changes could not be read: ${(error as Error).message}`
-      }
+      const unreadable = `its changes could not be read: ${(error as Error).message}`
+      if (outcome.status === 'completed') outcome.status = 'failed'
+      outcome.error = outcome.error === null ? `The agent finished but ${unreadable}` : `${outcome.error} (and ${unreadable})`
     }
     await this.deps.workspaces.measure(dir)
     this.deps.store.savePatches(this.taskId, patches)

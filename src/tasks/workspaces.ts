@@ -1,9 +1,9 @@
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createWorkspace } from '../git'
-import { isInside } from '../policy/paths'
+import { isInside, realpathAllowingMissing } from '../policy/paths'
 
-/** Errors of the file system that mean "this directory cannot be written", with what to do. */
+/** Errors of the file system that mean "STATE_DIR cannot be written here". */
 const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'])
 
 /** A workspace could not be made; the message says why in terms of STATE_DIR. */
@@ -37,6 +37,10 @@ export class Workspaces {
 
   /** Makes the workspace from the session repo; WorkspaceError when STATE_DIR cannot be written. */
   async create(sourceRepo: string, dir: string): Promise<{ baseline: string }> {
+    // A workspace inside the session repo would show up in it as untracked files before any apply.
+    if (isInside(realpathAllowingMissing(sourceRepo), realpathAllowingMissing(dir))) {
+      throw new WorkspaceError(`STATE_DIR ${this.stateDir} is inside the session repo ${sourceRepo}; set STATE_DIR to a directory outside it.`)
+    }
     try {
       await mkdir(join(dir, '..'), { recursive: true })
     } catch (error) {
@@ -108,6 +112,7 @@ export class Workspaces {
   }
 }
 
+/** A file or directory that vanishes or cannot be read while measuring takes no space we can count. */
 async function sizeOf(path: string): Promise<number> {
   let stats
   try {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'bun:test'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { groupAlive } from '../../src/cmdexec/process-group'
+import { TaskService } from '../../src/tasks'
+import { gitCli } from '../fixtures/app'
 import { eventually, json, makeTaskApp, processesWith } from './helpers'
 
 describe('cancelling, failing and timing out', () => {
@@ -73,6 +75,25 @@ describe('cancelling, failing and timing out', () => {
 })
 
 describe('workspaces on disk', () => {
+  it('fails a task whose workspace would land inside the session repo, leaving the repo untouched', async () => {
+    await using t = await makeTaskApp()
+    const tasks = new TaskService({
+      stateDir: join(t.repo, '.cockpit-state'),
+      events: t.services.events,
+      agents: t.agents,
+      defaultAgent: 'mock',
+      taskTimeoutMs: 10_000,
+      scrollbackBytes: 4096,
+      workspaceMaxBytes: 1024 * 1024,
+    })
+    const { taskId } = await tasks.create(t.session, { instruction: 'in the repo' })
+    const task = await eventually(() => tasks.get(t.session, taskId), (view) => view.status === 'failed' || view.status === 'completed')
+    expect(task.status).toBe('failed')
+    expect(task.error).toContain('inside the session repo')
+    expect(gitCli(t.repo, 'status', '--porcelain', '--ignored')).toBe('')
+    await tasks.shutdown()
+  })
+
   it('evicts finished workspaces past WORKSPACE_MAX_BYTES and refuses a task with 507 when running ones fill it', async () => {
     await using t = await makeTaskApp({ tasks: { workspaceMaxBytes: 1 } })
     const first = await t.start({ instruction: 'first' })
