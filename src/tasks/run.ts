@@ -45,6 +45,7 @@ export class TaskRun {
   readonly done: Promise<void>
   private cancelRequested = false
   private timedOut = false
+  private ended = false
   private earlyInput: string[] = []
   private earlyInputChars = 0
   /** The agent's last line of output, for the error of a failed run. */
@@ -71,6 +72,11 @@ export class TaskRun {
   async cancel(): Promise<void> {
     this.cancelRequested = true
     await this.terminal?.kill(KILL_GRACE_MS)
+  }
+
+  /** False once the agent has exited or is being stopped: input would be lost. */
+  get acceptsInput(): boolean {
+    return !this.cancelRequested && !this.timedOut && !this.ended && (this.terminal === null || this.terminal.alive)
   }
 
   /** Types into the agent's terminal; before the agent started, the text waits (bounded). */
@@ -188,6 +194,7 @@ export class TaskRun {
   }
 
   private finish(outcome: Outcome, exitCode: number | null = null): void {
+    this.ended = true
     this.prompt = null
     this.setStatus(outcome.status, null, { endedAt: new Date().toISOString(), exitCode, error: outcome.error })
     if (outcome.status === 'failed' && outcome.error) this.deps.publish({ type: 'error', taskId: this.taskId, message: outcome.error })

@@ -179,7 +179,7 @@ export class TaskService implements TaskTerminals {
     if (content.length > TASK_LIMITS.maxUserMessageChars) {
       throw new BadRequestError(`content is over ${TASK_LIMITS.maxUserMessageChars} characters.`, 'invalid_message')
     }
-    const run = [...(this.sessions.get(session.id)?.runs.values() ?? [])].at(-1)
+    const run = [...(this.sessions.get(session.id)?.runs.values() ?? [])].filter((r) => r.acceptsInput).at(-1)
     if (!run) {
       const task = await this.create(session, { instruction: content })
       return { taskId: task.taskId, started: true }
