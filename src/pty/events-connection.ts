@@ -1,0 +1,107 @@
+import type { BusEvent, EventBus } from '../events'
+import { AppError } from '../http/errors'
+import type { Session } from '../session'
+import type { ClientSocket } from './client-socket'
+import type { TaskTerminals } from './index'
+import type { TerminalManager } from './manager'
+
+/** Every subscriber of a session gets the same text: serialise each event once, not once per socket. */
+const serialized = new WeakMap<BusEvent, string>()
+
+function eventText(event: BusEvent): string {
+  let text = serialized.get(event)
+  if (text === undefined) {
+    text = JSON.stringify(event)
+    serialized.set(event, text)
+  }
+  return text
+}
+
+type EventsDeps = { session: Session; bus: EventBus; terminals: TerminalManager; tasks: TaskTerminals }
+
+/**
+ * One `/ws/events` client. On connect it always gets a `resume` frame first (`ok`, or `gap` when
+ * events it asked for are gone), then the kept events after its resumeSeq in order, then live
+ * ones. Without resumeSeq (a fresh client) the frame is `ok` and only live events follow; the
+ * frame carries the current `seq` and `epoch`, so such a client knows where to resume from.
+ * Replies to this socket's own frames (`pong`, `ack`, `error` about a frame) carry no `seq`:
+ * they are not part of the session's event stream and are never replayed.
+ */
+export class EventsConnection {
+  private unsubscribe: (() => void) | undefined
+
+  constructor(
+    private readonly socket: ClientSocket,
+    private readonly deps: EventsDeps,
+  ) {}
+
+  start(resumeSeq: number | undefined, epoch: string | undefined): void {
+    const { bus } = this.deps
+    const replay = resumeSeq === undefined ? { status: 'ok' as const, events: [] } : bus.replay(resumeSeq, epoch)
+    // A seq this bus never reached comes from before a restart, even when no epoch was sent.
+    const status = resumeSeq !== undefined && resumeSeq > bus.lastSeq ? 'gap' : replay.status
+    // Replay and subscription in one synchronous step: publish() cannot run in between.
+    this.socket.send(JSON.stringify({ type: 'resume', status, seq: bus.lastSeq, epoch: bus.epoch }))
+    for (const event of replay.events) this.socket.send(eventText(event))
+    this.unsubscribe = bus.subscribe((event) => this.socket.send(eventText(event)))
+  }
+
+  message(message: string | Buffer | ArrayBuffer | Uint8Array): void {
+    if (typeof message !== 'string') return this.reject('binary', 'Binary frames are not understood here; send JSON text frames.')
+    let frame: unknown
+    try {
+      frame = JSON.parse(message)
+    } catch {
+      return this.reject('invalid_json', 'The frame is not JSON; send {"type": ...} objects.')
+    }
+    if (typeof frame !== 'object' || frame === null || typeof (frame as { type?: unknown }).type !== 'string') {
+      return this.reject('missing_type', 'Each frame must be a JSON object with a string "type".')
+    }
+    const fields = frame as Record<string, unknown> & { type: string }
+    switch (fields.type) {
+      case 'ping':
+        this.socket.send('{"type":"pong"}')
+        return
+      case 'resize':
+        return this.resize(fields.cols, fields.rows)
+      case 'user_message':
+        return this.userMessage(fields.content)
+      default:
+        return this.reject(fields.type, `Unknown message type "${fields.type}"; this server understands ping, resize and user_message.`)
+    }
+  }
+
+  closed(): void {
+    this.socket.closed()
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+  }
+
+  private resize(cols: unknown, rows: unknown): void {
+    try {
+      this.deps.terminals.resize(this.deps.session.id, cols as number, rows as number)
+    } catch (error) {
+      this.replyError('resize', error)
+    }
+  }
+
+  private userMessage(content: unknown): void {
+    if (typeof content !== 'string' || content.trim() === '') {
+      return this.reject('user_message', 'user_message needs a non-empty string "content".')
+    }
+    this.deps.tasks.sendUserMessage(this.deps.session, content).then(
+      ({ taskId, started }) => this.socket.send(JSON.stringify({ type: 'ack', for: 'user_message', taskId, started, ts: new Date().toISOString() })),
+      (error: unknown) => this.replyError('user_message', error),
+    )
+  }
+
+  private replyError(frameType: string, error: unknown): void {
+    if (error instanceof AppError) return this.reject(frameType, error.message, error.kind)
+    console.error(`events socket: ${frameType} failed:`, error)
+    this.reject(frameType, `The ${frameType} could not be handled; see the server log.`, 'internal')
+  }
+
+  private reject(frameType: string, message: string, kind = 'bad_frame'): void {
+    this.socket.send(JSON.stringify({ type: 'error', message, for: frameType, error: kind, ts: new Date().toISOString() }))
+  }
+}
