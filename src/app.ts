@@ -2,10 +2,12 @@ import { Elysia } from 'elysia'
 import { swagger } from '@elysiajs/swagger'
 import { createAuthGuard, createPairing } from './auth'
 import { createHttpPlugin } from './http/plugin'
+import { createAgentRoutes } from './routes/agents'
 import { createCmdRoutes } from './routes/cmd'
 import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
 import { createSessionRoutes } from './routes/session'
+import { createTaskRoutes } from './routes/tasks'
 import type { Services } from './services'
 
 /**
@@ -41,14 +43,17 @@ export function createApp(services: Services) {
             { name: 'session', description: 'Pairing and sessions' },
             { name: 'git', description: 'Diff and status of the session repo' },
             { name: 'commands', description: 'Allowlisted commands, run without a shell' },
+            { name: 'tasks', description: 'Agents and their tasks: run, watch, review patches, apply' },
           ],
         },
       }),
     )
     .use(createHealthRoutes({ version: services.version, startedAt: services.startedAt }))
-    .use(createSessionRoutes({ auth, pairing, sessions, repoAllowlist: config.repoAllowlist, publicUrl: config.publicUrl, listTasks: () => [] }))
+    .use(createSessionRoutes({ auth, pairing, sessions, repoAllowlist: config.repoAllowlist, publicUrl: config.publicUrl, listTasks: (id) => services.tasks.list(id) }))
     .use(createGitRoutes({ auth }))
     .use(createCmdRoutes({ auth, commands: services.commands }))
+    .use(createAgentRoutes({ auth, agents: services.agents }))
+    .use(createTaskRoutes({ auth, tasks: services.tasks }))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import QRCode from 'qrcode'
+import { MOCK_AGENT_MARKER, runMockAgentProcess } from './agents'
 import { createApp } from './app'
 import { signSessionToken } from './auth/issue'
 import { ConfigError, loadConfig, parseArgs, usage, type Config } from './config'
@@ -64,6 +65,8 @@ async function printPairing(services: Services, baseUrl: string): Promise<void> 
 }
 
 async function main(): Promise<void> {
+  // The mock agent is this same executable in another mode, so the one binary holds everything.
+  if (process.argv[2] === MOCK_AGENT_MARKER) process.exit(await runMockAgentProcess(process.argv))
   const config = readConfig()
   for (const line of warnings(config)) process.stderr.write(line + '\n')
   let services: Services

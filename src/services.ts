@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { createAgentRegistry, type AgentRegistry } from './agents'
 import { CommandRunner } from './cmdexec'
 import type { Config } from './config'
 import { EventHub } from './events'
 import { createLogger, type Logger } from './http/logger'
 import { MemorySessionStore, type SessionStore } from './session'
+import { TaskService } from './tasks'
 import { VERSION } from './version'
 
 /**
@@ -17,6 +19,8 @@ export type Services = {
   sessions: SessionStore
   events: EventHub
   commands: CommandRunner
+  agents: AgentRegistry
+  tasks: TaskService
   version: string
   startedAt: number
   /** Stops everything (session clean-ups, timers); the HTTP server is stopped by its owner. */
@@ -34,9 +38,20 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     concurrencyPerSession: config.cmdConcurrencyPerSession,
   })
 
+  const agents = createAgentRegistry({ agentCommands: config.agentCommands })
+  const tasks = new TaskService({
+    stateDir: config.stateDir,
+    events,
+    agents,
+    defaultAgent: config.defaultAgent,
+    taskTimeoutMs: config.taskTimeoutMs,
+    scrollbackBytes: config.ptyScrollbackBytes,
+    workspaceMaxBytes: config.workspaceMaxBytes,
+  })
+
   // Processes first, then the bus: their last events still reach subscribers before it closes.
   sessions.onEnd(async (session) => {
-    await commands.stopSession(session.id)
+    await Promise.all([commands.stopSession(session.id), tasks.stopSession(session.id)])
     events.closeSession(session.id)
   })
 
@@ -51,12 +66,14 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     sessions,
     events,
     commands,
+    agents,
+    tasks,
     version: VERSION,
     startedAt: Date.now(),
     async shutdown() {
       clearInterval(sweep)
       await sessions.endAll('shutdown')
-      await commands.shutdown()
+      await Promise.all([commands.shutdown(), tasks.shutdown()])
     },
   }
 }
