@@ -75,7 +75,7 @@ export class ClientSocket {
     this.closing = true
     // A close reason is at most 123 bytes on the wire.
     this.raw.close(code, reason.slice(0, 120))
-    this.cutTimer = setTimeout(() => this.raw.terminate(), this.options.closeGraceMs ?? 5000)
+    this.cutTimer = setTimeout(() => this.raw.terminate(), this.options.closeGraceMs ?? 10_000)
     this.cutTimer.unref?.()
   }
 

@@ -8,7 +8,8 @@ export type { TerminalManagerOptions, TerminalViewer } from './manager'
 export { Scrollback, utf8Tail } from './scrollback'
 export { ClientSocket, SessionSockets, CLOSE, DEFAULT_MAX_QUEUED_BYTES } from './client-socket'
 export type { ClientSocketOptions, RawSocket } from './client-socket'
-export { PtyConnection, exitFrame, readPtyFrame } from './pty-connection'
+export { PtyConnection, exitFrame, readPtyFrame, DEFAULT_PTY_FLOW } from './pty-connection'
+export type { PtyFlowOptions } from './pty-connection'
 export { EventsConnection } from './events-connection'
 
 /**
@@ -20,3 +21,5 @@ export interface TaskTerminals {
   /** Types into the running task's agent, or starts a task with DEFAULT_AGENT when none runs. */
   sendUserMessage(session: Session, content: string): Promise<{ taskId: string; started: boolean }>
 }
+export { createTerminalServices } from './services'
+export type { TerminalServices } from './services'

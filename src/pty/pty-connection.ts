@@ -39,20 +39,43 @@ export function readPtyFrame(text: string): ClientFrame {
   return { kind: 'input', data: text }
 }
 
+export type PtyFlowOptions = {
+  /** Queued output past which a client stops getting live output until it catches up. */
+  lagBytes: number
+  /** A lagging client is resynchronised once its queue is below this. */
+  resyncBytes: number
+  /** A client that takes nothing for this long while lagging is dropped (1013). */
+  stuckMs: number
+}
+
+export const DEFAULT_PTY_FLOW: PtyFlowOptions = { lagBytes: 2 * 1024 * 1024, resyncBytes: 256 * 1024, stuckMs: 10_000 }
+
+/** Full reset (RIS): the client's screen starts over before the scrollback repaints it. */
+const RESET = '\x1bc'
+
 /**
  * One `/ws/pty` client: the replay then live output of the session's shell (or of a task's agent
  * terminal), input and resizes back into it, and the `exit` frame and close when the process ends.
+ *
+ * A terminal stream may skip but must never tear, and the shell must not wait for the slowest
+ * viewer. So a client that falls lagBytes behind (a phone on a slow link during `cat big.log`)
+ * stops getting live output; once its queue drains it gets a reset and the scrollback, exactly
+ * what a reconnect would show, and live output again. One that takes nothing for stuckMs is
+ * dropped with 1013. Server memory per client stays at most lagBytes plus one chunk.
  */
 export class PtyConnection implements TerminalViewer {
   private readonly decoder = new TextDecoder('utf-8')
   private terminal: Terminal | undefined
   private release: (() => void) | undefined
+  private stuckTimer: ReturnType<typeof setTimeout> | undefined
+  private lagging = false
+  private lastQueued = 0
 
   constructor(
     private readonly socket: ClientSocket,
     private readonly session: Session,
+    private readonly flow: PtyFlowOptions = DEFAULT_PTY_FLOW,
   ) {}
-
   /** Attaches to the session's shell; throws the manager's 429/503 AppErrors. */
   attachShell(terminals: TerminalManager, size: { cols: number; rows: number } | undefined): void {
     const { terminal, replay } = terminals.attach(this.session, this, size)
@@ -82,11 +105,50 @@ export class PtyConnection implements TerminalViewer {
   }
 
   output(chunk: string): void {
+    // The scrollback already holds this chunk, so a resync sends it too.
+    if (this.lagging) {
+      this.resync()
+      return
+    }
+    const queued = this.socket.queuedBytes
+    if (queued > this.flow.lagBytes) {
+      this.lagging = true
+      this.lastQueued = queued
+      this.armStuckTimer()
+      return
+    }
     this.socket.send(chunk)
+  }
+
+  /** Bun's drain: the client took some of its queue. */
+  drain(): void {
+    if (!this.lagging || this.resync()) return
+    const queued = this.socket.queuedBytes
+    // Slow is fine, stuck is not: progress restarts the clock.
+    if (queued < this.lastQueued) this.armStuckTimer()
+    this.lastQueued = queued
+  }
+
+  private armStuckTimer(): void {
+    clearTimeout(this.stuckTimer)
+    this.stuckTimer = setTimeout(() => {
+      this.socket.close(CLOSE.tooSlow, `too slow: took no output for ${this.flow.stuckMs / 1000} s; reconnect to catch up`)
+    }, this.flow.stuckMs)
+    this.stuckTimer.unref?.()
+  }
+
+  /** Back to live output with a repaint, once the client's queue is short again. */
+  private resync(): boolean {
+    if (this.socket.queuedBytes > this.flow.resyncBytes || !this.terminal) return false
+    this.lagging = false
+    clearTimeout(this.stuckTimer)
+    this.socket.send(RESET + this.terminal.scrollback())
+    return true
   }
 
   exit(exit: TerminalExit): void {
     this.release = undefined
+    clearTimeout(this.stuckTimer)
     this.socket.send(exitFrame(exit))
     this.socket.close(CLOSE.normal, 'the terminal process exited')
   }
@@ -106,6 +168,7 @@ export class PtyConnection implements TerminalViewer {
 
   /** The socket closed: stop receiving output. The shell keeps running for the next attach. */
   closed(): void {
+    clearTimeout(this.stuckTimer)
     this.socket.closed()
     this.release?.()
     this.release = undefined

@@ -7,8 +7,10 @@ import {
   ClientSocket,
   CLOSE,
   DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_PTY_FLOW,
   EventsConnection,
   PtyConnection,
+  type PtyFlowOptions,
   type SessionSockets,
   type TaskTerminals,
   type TerminalManager,
@@ -26,9 +28,11 @@ type WsDeps = {
   sockets: SessionSockets
   /** Output the server may queue per client before dropping it (default 4 MiB). */
   maxQueuedBytes?: number
+  /** When a terminal client skips output, resyncs, or is dropped as stuck. */
+  ptyFlow?: PtyFlowOptions
 }
 
-type Connection = { message(message: string | Buffer | ArrayBuffer | Uint8Array): void; closed(): void }
+type Connection = { message(message: string | Buffer | ArrayBuffer | Uint8Array): void; drain?(): void; closed(): void }
 
 /** Bun's ServerWebSocket as far as this file touches it; its `data` is the object Elysia upgraded with. */
 type RawServerSocket = ClientSocketRaw & { data: Record<string, unknown> }
@@ -64,6 +68,7 @@ function rawSocket(ws: { raw: unknown }): RawServerSocket {
 
 function receiveRawFrames(raw: RawServerSocket, connection: Connection): void {
   raw.data.message = (_ws: unknown, message: string | Buffer) => connection.message(message)
+  raw.data.drain = () => connection.drain?.()
 }
 
 /**
@@ -127,7 +132,7 @@ export function createWsRoutes(deps: WsDeps) {
       open(ws) {
         const { session, size, taskTerminal } = ws.data
         open(rawSocket(ws), session, (socket) => {
-          const connection = new PtyConnection(socket, session)
+          const connection = new PtyConnection(socket, session, deps.ptyFlow ?? DEFAULT_PTY_FLOW)
           try {
             if (taskTerminal) connection.attachTask(taskTerminal, size)
             else connection.attachShell(terminals, size)

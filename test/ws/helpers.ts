@@ -1,0 +1,196 @@
+import { connect } from 'node:net'
+import { createAuthGuard } from '../../src/auth'
+import { BadRequestError } from '../../src/http/errors'
+import { createTerminalServices, Terminal, type SessionSockets, type TaskTerminals, type TerminalManager } from '../../src/pty'
+import { createWsRoutes } from '../../src/routes/ws'
+import type { Session } from '../../src/session'
+import { makeTestApp, type TestAppOptions } from '../fixtures/app'
+
+/** What the terminal layer adds to the app's services once it is wired. */
+type WiredTerminalServices = { terminals?: TerminalManager; sockets?: SessionSockets; tasks?: TaskTerminals }
+
+/**
+ * A small TaskTerminals: task terminals the test spawns itself, and chat messages recorded (or
+ * refused with a 400 when the content is "refuse me").
+ */
+export class TestTasks implements TaskTerminals {
+  readonly terminals = new Map<string, Terminal>()
+  readonly messages: { sessionId: string; content: string }[] = []
+
+  terminalFor(sessionId: string, taskId: string): Terminal | undefined {
+    return this.terminals.get(`${sessionId}/${taskId}`)
+  }
+
+  add(sessionId: string, taskId: string, terminal: Terminal): void {
+    this.terminals.set(`${sessionId}/${taskId}`, terminal)
+  }
+
+  async sendUserMessage(session: Session, content: string): Promise<{ taskId: string; started: boolean }> {
+    if (content === 'refuse me') throw new BadRequestError('The test refuses this message.', 'refused_message')
+    this.messages.push({ sessionId: session.id, content })
+    return { taskId: `task-${this.messages.length}`, started: this.messages.length === 1 }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.terminals.values()].map((terminal) => terminal.kill(200)))
+  }
+}
+
+/**
+ * The real app (makeTestApp: real auth guard, session store, event hub) listening on a free port,
+ * with the WebSocket routes. While src/app.ts does not wire the terminal layer yet, it is wired
+ * here exactly as createTerminalServices + createWsRoutes are meant to be wired there.
+ */
+export async function makeWsTestApp(options: TestAppOptions = {}) {
+  const app = await makeTestApp(options)
+  const wired = app.services as unknown as WiredTerminalServices
+  const testTasks = new TestTasks()
+  let terminals = wired.terminals
+  let sockets = wired.sockets
+  let stopTerminals = async () => {}
+  if (!terminals || !sockets) {
+    const layer = createTerminalServices({ config: app.config, sessions: app.services.sessions })
+    terminals = layer.terminals
+    sockets = layer.sockets
+    stopTerminals = layer.shutdown
+    const auth = createAuthGuard({ sessions: app.services.sessions, jwtSecret: app.config.jwtSecret })
+    app.app.use(createWsRoutes({ auth, terminals, sockets, events: app.services.events, tasks: testTasks, corsOrigins: app.config.corsOrigins }))
+  }
+  const tasks = wired.tasks ?? testTasks
+  const { baseUrl, wsUrl } = app.listen()
+  const query = (extra: Record<string, string | number>) =>
+    new URLSearchParams({ sessionId: app.sessionId, token: app.token, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })
+  return {
+    ...app,
+    terminals,
+    sockets,
+    tasks,
+    testTasks,
+    baseUrl,
+    wsUrl,
+    ptyUrl: (extra: Record<string, string | number> = {}) => `${wsUrl}/ws/pty?${query(extra)}`,
+    eventsUrl: (extra: Record<string, string | number> = {}) => `${wsUrl}/ws/events?${query(extra)}`,
+    async [Symbol.asyncDispose]() {
+      await testTasks.stopAll()
+      await stopTerminals()
+      await app[Symbol.asyncDispose]()
+    },
+  }
+}
+
+export type WsTestApp = Awaited<ReturnType<typeof makeWsTestApp>>
+
+/** A real WebSocket client that keeps everything it receives. */
+export class TestSocket {
+  readonly ws: WebSocket
+  readonly frames: string[] = []
+  text = ''
+  readonly opened: Promise<void>
+  readonly closed: Promise<{ code: number; reason: string }>
+  private waiters = new Set<() => void>()
+
+  constructor(url: string, options: { headers?: Record<string, string> } = {}) {
+    this.ws = new WebSocket(url, { headers: options.headers })
+    this.ws.binaryType = 'arraybuffer'
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.addEventListener('open', () => resolve())
+      this.ws.addEventListener('error', () => reject(new Error(`WebSocket ${url} failed`)))
+    })
+    this.opened.catch(() => {})
+    this.closed = new Promise((resolve) => this.ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })))
+    this.ws.addEventListener('message', (e) => {
+      const frame = typeof e.data === 'string' ? e.data : new TextDecoder().decode(e.data as ArrayBuffer)
+      this.frames.push(frame)
+      this.text += frame
+      for (const wake of this.waiters) wake()
+    })
+    this.ws.addEventListener('close', () => {
+      for (const wake of this.waiters) wake()
+    })
+  }
+
+  send(data: string | Uint8Array): void {
+    this.ws.send(data)
+  }
+
+  json(): Record<string, unknown>[] {
+    return this.frames.map((frame) => JSON.parse(frame) as Record<string, unknown>)
+  }
+
+  /** Resolves when `done()` holds; fails with what arrived so far after timeoutMs. */
+  async until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    if (done()) return
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check)
+        reject(new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.text.slice(-600))}`))
+      }, timeoutMs)
+      const check = () => {
+        if (!done()) return
+        clearTimeout(timer)
+        this.waiters.delete(check)
+        resolve()
+      }
+      this.waiters.add(check)
+    })
+  }
+
+  untilText(pattern: string | RegExp, timeoutMs?: number): Promise<void> {
+    const test = () => (typeof pattern === 'string' ? this.text.includes(pattern) : pattern.test(this.text))
+    return this.until(test, `text ${String(pattern)}`, timeoutMs)
+  }
+
+  untilFrames(count: number, timeoutMs?: number): Promise<void> {
+    return this.until(() => this.frames.length >= count, `${count} frames`, timeoutMs)
+  }
+
+  close(): void {
+    this.ws.close()
+  }
+}
+
+/** Sends a WebSocket upgrade by hand and returns the HTTP status line's code and the body. */
+export function rawUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const target = new URL(url.replace(/^ws/, 'http'))
+  const lines = [
+    `GET ${target.pathname}${target.search} HTTP/1.1`,
+    `Host: ${target.host}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ]
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(target.port), target.hostname, () => socket.write(lines.join('\r\n') + '\r\n\r\n'))
+    let received = ''
+    const finish = () => {
+      const status = Number(received.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0)
+      const body = received.split('\r\n\r\n').slice(1).join('\r\n\r\n')
+      resolve({ status, body })
+    }
+    socket.on('data', (data) => {
+      received += data.toString()
+      // A refusal is a complete HTTP answer; an accepted upgrade starts streaming frames.
+      if (/\r\n\r\n/.test(received)) setTimeout(() => socket.destroy(), 300)
+    })
+    socket.on('close', finish)
+    socket.on('error', reject)
+  })
+}
+
+/** Processes whose session id is `sid`, from the process table (ps), zombies excluded. */
+export function processesInSession(sid: number): string[] {
+  const ps = Bun.spawnSync(['ps', '-eo', 'pid=,sid=,stat=,args='])
+  return ps.stdout
+    .toString()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => Number(cols[1]) === sid && !cols[2]?.startsWith('Z'))
+    .map((cols) => `${cols[0]} ${cols.slice(3).join(' ')}`)
+}
+
+/** Types a line into a terminal socket the way xterm does (Enter is CR). */
+export function typeLine(socket: TestSocket, line: string): void {
+  socket.send(`${line}\r`)
+}
