@@ -10,13 +10,14 @@ const fixtures = join(import.meta.dir, 'fixtures')
 
 /** Line-by-line reader of a child's stdout. */
 function lines(stream: ReadableStream<Uint8Array>): () => Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader()
+  const reader = stream.getReader()
+  const decoder = new TextDecoder()
   let buffered = ''
   return async () => {
     while (!buffered.includes('\n')) {
       const { value, done } = await reader.read()
       if (done) throw new Error(`stream ended; got ${JSON.stringify(buffered)}`)
-      buffered += value
+      buffered += decoder.decode(value, { stream: true })
     }
     const at = buffered.indexOf('\n')
     const line = buffered.slice(0, at)

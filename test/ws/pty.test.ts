@@ -182,7 +182,7 @@ describe('/ws/pty', () => {
   })
 
   it('refuses a size outside 1..1000 with 400 bad_terminal_size', async () => {
-    for (const size of [{ cols: 0, rows: 24 }, { cols: 80, rows: 5000 }, { cols: 80 }]) {
+    for (const size of [{ cols: 0, rows: 24 }, { cols: 80, rows: 5000 }, { cols: 80 }] as Record<string, number>[]) {
       const answer = await rawUpgrade(t.ptyUrl(size))
       expect(answer.status).toBe(400)
       expect(JSON.parse(answer.body)).toMatchObject({ error: 'bad_terminal_size' })

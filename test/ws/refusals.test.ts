@@ -57,7 +57,7 @@ for (const route of ['pty', 'events'] as const) {
 
     it('a listed Origin, and no Origin at all, with the token', async () => {
       const query = { sessionId: t.sessionId, token: t.token }
-      for (const headers of [{ Origin: 'http://localhost:19006' }, {}]) {
+      for (const headers of [{ Origin: 'http://localhost:19006' }, {}] as Record<string, string>[]) {
         const socket = new TestSocket(url(query), { headers })
         await socket.opened
         socket.close()
