@@ -8,6 +8,7 @@ import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
 import { createSessionRoutes } from './routes/session'
 import { createTaskRoutes } from './routes/tasks'
+import { createWsRoutes } from './routes/ws'
 import type { Services } from './services'
 
 /**
@@ -44,6 +45,7 @@ export function createApp(services: Services) {
             { name: 'git', description: 'Diff and status of the session repo' },
             { name: 'commands', description: 'Allowlisted commands, run without a shell' },
             { name: 'tasks', description: 'Agents and their tasks: run, watch, review patches, apply' },
+            { name: 'websocket', description: '/ws/pty (terminal) and /ws/events (event stream); upgrade with ?sessionId=&token=' },
           ],
         },
       }),
@@ -54,6 +56,16 @@ export function createApp(services: Services) {
     .use(createCmdRoutes({ auth, commands: services.commands }))
     .use(createAgentRoutes({ auth, agents: services.agents }))
     .use(createTaskRoutes({ auth, tasks: services.tasks }))
+    .use(
+      createWsRoutes({
+        auth,
+        terminals: services.terminals,
+        sockets: services.sockets,
+        events: services.events,
+        tasks: services.tasks,
+        corsOrigins: config.corsOrigins,
+      }),
+    )
 }
 
 export type App = ReturnType<typeof createApp>

@@ -4,6 +4,7 @@ import { CommandRunner } from './cmdexec'
 import type { Config } from './config'
 import { EventHub } from './events'
 import { createLogger, type Logger } from './http/logger'
+import { createTerminalServices, type SessionSockets, type TerminalManager } from './pty'
 import { MemorySessionStore, type SessionStore } from './session'
 import { TaskService } from './tasks'
 import { VERSION } from './version'
@@ -21,6 +22,9 @@ export type Services = {
   commands: CommandRunner
   agents: AgentRegistry
   tasks: TaskService
+  terminals: TerminalManager
+  /** Open WebSockets per session, closed when their session ends. */
+  sockets: SessionSockets
   version: string
   startedAt: number
   /** Stops everything (session clean-ups, timers); the HTTP server is stopped by its owner. */
@@ -49,6 +53,8 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     workspaceMaxBytes: config.workspaceMaxBytes,
   })
 
+  const terminalLayer = createTerminalServices({ config, sessions })
+
   // Processes first, then the bus: their last events still reach subscribers before it closes.
   sessions.onEnd(async (session) => {
     await Promise.all([commands.stopSession(session.id), tasks.stopSession(session.id)])
@@ -68,12 +74,14 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     commands,
     agents,
     tasks,
+    terminals: terminalLayer.terminals,
+    sockets: terminalLayer.sockets,
     version: VERSION,
     startedAt: Date.now(),
     async shutdown() {
       clearInterval(sweep)
       await sessions.endAll('shutdown')
-      await Promise.all([commands.shutdown(), tasks.shutdown()])
+      await Promise.all([commands.shutdown(), tasks.shutdown(), terminalLayer.shutdown()])
     },
   }
 }
