@@ -123,12 +123,17 @@ export async function flattenTree(repo: Repo, oid: string | null, prefix = '', o
 /** Resolves HEAD, a branch, tag, remote ref or (abbreviated) sha to a commit; null for an unborn HEAD. */
 export async function resolveCommit(repo: Repo, rev: string): Promise<string | null> {
   let oid: string | null = null
+  // Resolving a ref reads files named after it under .git: a control character (NUL makes the fs
+  // call throw) can be in no ref name, and a name too long for a file (ENAMETOOLONG) names no ref.
+  if (/[\x00-\x1f\x7f]/.test(rev)) throw new BadRequestError('revision contains a control character.', 'invalid_revision')
   if (/^[0-9a-f]{40}$/i.test(rev)) oid = rev.toLowerCase()
   else {
     try {
       oid = await git.resolveRef({ fs, gitdir: repo.gitdir, ref: rev })
     } catch (err) {
-      if ((err as { code?: string }).code !== 'NotFoundError') throw err
+      const code = (err as { code?: string }).code
+      if (code === 'ENAMETOOLONG') throw new NotFoundError(`unknown revision "${rev}".`, 'unknown_revision')
+      if (code !== 'NotFoundError') throw err
       if (rev === 'HEAD') return null
       if (/^[0-9a-f]{4,39}$/i.test(rev)) oid = expandAbbrev(repo, rev.toLowerCase())
     }
