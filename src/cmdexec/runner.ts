@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import type { EventHub } from '../events'
-import { BadRequestError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../http/errors'
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../http/errors'
 import { matchesEntry, parseAllowlistEntry, splitCommandWords, type AllowlistEntry } from '../policy/commands'
 import { buildChildEnv } from '../policy/env'
 import { resolveInside } from '../policy/paths'
@@ -167,14 +167,12 @@ export class CommandRunner {
 
   private resolveCwd(session: Session, cwd: string | undefined): string {
     if (cwd !== undefined && typeof cwd !== 'string') throw new BadRequestError('cwd must be a string.', 'invalid_cwd')
-    const real = resolveInside(session.repo, cwd === undefined || cwd === '' ? '.' : cwd, 'cwd')
-    let isDirectory = false
-    try {
-      isDirectory = statSync(real).isDirectory()
-    } catch {
-      isDirectory = false // missing: reported below like any non-directory
+    // A repo deleted under a live session makes the containment check's realpath throw ENOENT (a 500).
+    if (!isDirectory(session.repo)) {
+      throw new ConflictError(`The session's repository ${session.repo} no longer exists; start a session on an existing repository.`, 'repo_missing')
     }
-    if (!isDirectory) throw new BadRequestError(`cwd ${cwd ?? '(the repository)'} is not an existing directory in the repository.`, 'invalid_cwd')
+    const real = resolveInside(session.repo, cwd === undefined || cwd === '' ? '.' : cwd, 'cwd')
+    if (!isDirectory(real)) throw new BadRequestError(`cwd ${cwd ?? '(the repository)'} is not an existing directory in the repository.`, 'invalid_cwd')
     return real
   }
 
@@ -194,5 +192,13 @@ export class CommandRunner {
       `${shown} is not on the command allowlist. Allowed: ${allowed} (an entry ending in " *" takes extra arguments; commands run without a shell, so ";", "&&" and "|" are plain text).`,
       'command_not_allowed',
     )
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false // missing or unreadable: not a directory a command can run in
   }
 }
