@@ -1,23 +1,19 @@
-import type { BusEvent, EventBus } from '../events'
+import type { EventBus } from '../events'
 import { AppError } from '../http/errors'
 import type { Session } from '../session'
 import type { ClientSocket } from './client-socket'
 import type { TaskTerminals } from './index'
+import { eventText } from './events-fanout'
 import type { TerminalManager } from './manager'
 
-/** Every subscriber of a session gets the same text: serialise each event once, not once per socket. */
-const serialized = new WeakMap<BusEvent, string>()
-
-function eventText(event: BusEvent): string {
-  let text = serialized.get(event)
-  if (text === undefined) {
-    text = JSON.stringify(event)
-    serialized.set(event, text)
-  }
-  return text
+type EventsDeps = {
+  session: Session
+  bus: EventBus
+  terminals: TerminalManager
+  tasks: TaskTerminals
+  /** Starts live delivery to this socket (EventsFanout.join); returns the way to stop it. */
+  goLive: () => () => void
 }
-
-type EventsDeps = { session: Session; bus: EventBus; terminals: TerminalManager; tasks: TaskTerminals }
 
 /**
  * One `/ws/events` client. On connect it always gets a `resume` frame first (`ok`, or `gap` when
@@ -43,7 +39,7 @@ export class EventsConnection {
     // Replay and subscription in one synchronous step: publish() cannot run in between.
     this.socket.send(JSON.stringify({ type: 'resume', status, seq: bus.lastSeq, epoch: bus.epoch }))
     for (const event of replay.events) this.socket.send(eventText(event))
-    this.unsubscribe = bus.subscribe((event) => this.socket.send(eventText(event)))
+    this.unsubscribe = this.deps.goLive()
   }
 
   message(message: string | Buffer | ArrayBuffer | Uint8Array): void {

@@ -11,6 +11,8 @@ export type { ClientSocketOptions, RawSocket } from './client-socket'
 export { PtyConnection, exitFrame, readPtyFrame, DEFAULT_PTY_FLOW } from './pty-connection'
 export type { PtyFlowOptions } from './pty-connection'
 export { EventsConnection } from './events-connection'
+export { EventsFanout, eventText } from './events-fanout'
+export type { TopicSocket } from './events-fanout'
 
 /**
  * What the WebSocket layer needs from the tasks layer (implemented by TaskService): a task's

@@ -9,10 +9,12 @@ import {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_PTY_FLOW,
   EventsConnection,
+  EventsFanout,
   PtyConnection,
   type PtyFlowOptions,
   type SessionSockets,
   type TaskTerminals,
+  type TopicSocket,
   type TerminalManager,
 } from '../pty'
 import { checkTerminalSize } from '../pty/terminal'
@@ -30,12 +32,14 @@ type WsDeps = {
   maxQueuedBytes?: number
   /** When a terminal client skips output, resyncs, or is dropped as stuck. */
   ptyFlow?: PtyFlowOptions
+  /** How long `?taskId=` waits for a just-created task's agent to get its terminal (default 5 s). */
+  taskTerminalWaitMs?: number
 }
 
 type Connection = { message(message: string | Buffer | ArrayBuffer | Uint8Array): void; drain?(): void; closed(): void }
 
 /** Bun's ServerWebSocket as far as this file touches it; its `data` is the object Elysia upgraded with. */
-type RawServerSocket = ClientSocketRaw & { data: Record<string, unknown> }
+type RawServerSocket = ClientSocketRaw & TopicSocket & { data: Record<string, unknown> }
 type ClientSocketRaw = ConstructorParameters<typeof ClientSocket>[0]
 
 const ErrorBody = t.Object({ error: t.String(), message: t.String() })
@@ -72,6 +76,20 @@ function receiveRawFrames(raw: RawServerSocket, connection: Connection): void {
 }
 
 /**
+ * A task's terminal exists once its agent started; a client that opens the terminal right after
+ * creating the task (the app does) waits for it instead of getting a 404. TaskTerminals cannot tell
+ * an unknown task from one still starting, so an unknown id answers 404 only after the wait.
+ */
+async function waitForTaskTerminal(tasks: TaskTerminals, sessionId: string, taskId: string, waitMs: number) {
+  const deadline = performance.now() + waitMs
+  for (;;) {
+    const terminal = tasks.terminalFor(sessionId, taskId)
+    if (terminal || performance.now() >= deadline) return terminal
+    await Bun.sleep(25)
+  }
+}
+
+/**
  * `/ws/pty` and `/ws/events`. Both refuse the upgrade before any output: 401 for a bad token (the
  * auth guard) or a sessionId that is not the token's, 403 for a browser Origin outside
  * CORS_ORIGINS (the http plugin checks it too; this keeps the routes safe on their own).
@@ -80,6 +98,7 @@ export function createWsRoutes(deps: WsDeps) {
   const { auth, terminals, events, tasks, corsOrigins, sockets } = deps
   const clientOptions = { maxQueuedBytes: deps.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES }
   const connections = new WeakMap<object, { connection: Connection; unregister: () => void }>()
+  const fanout = new EventsFanout(clientOptions.maxQueuedBytes)
 
   const admit = (session: Session, sessionId: string | undefined, origin: string | undefined, set: { headers: Record<string, string | number> }) => {
     if (!isAllowedOrigin(origin ?? null, corsOrigins)) {
@@ -116,7 +135,7 @@ export function createWsRoutes(deps: WsDeps) {
         taskId: t.Optional(t.String({ description: "Watch this task's agent terminal instead of the session shell" })),
       }),
     })
-    .resolve(({ session, query, headers, set, status }) => {
+    .resolve(async ({ session, query, headers, set, status }) => {
       const refusal = admit(session, query.sessionId, headers.origin, set)
       if (refusal) return status(refusal.status, refusal.body)
       const size = querySize(query.cols, query.rows)
@@ -124,7 +143,7 @@ export function createWsRoutes(deps: WsDeps) {
         terminals.checkCapacity(session.id)
         return { size, taskTerminal: undefined }
       }
-      const taskTerminal = tasks.terminalFor(session.id, query.taskId)
+      const taskTerminal = await waitForTaskTerminal(tasks, session.id, query.taskId, deps.taskTerminalWaitMs ?? 5000)
       if (!taskTerminal) return status(404, { error: 'task_not_found', message: `No task ${query.taskId} in this session.` })
       return { size, taskTerminal }
     })
@@ -171,8 +190,11 @@ export function createWsRoutes(deps: WsDeps) {
     .ws('/ws/events', {
       open(ws) {
         const { session, query } = ws.data
-        open(rawSocket(ws), session, (socket) => {
-          const connection = new EventsConnection(socket, { session, bus: events.forSession(session.id), terminals, tasks })
+        const raw = rawSocket(ws)
+        open(raw, session, (socket) => {
+          const bus = events.forSession(session.id)
+          const goLive = () => fanout.join(bus, socket, raw)
+          const connection = new EventsConnection(socket, { session, bus, terminals, tasks, goLive })
           connection.start(query.resumeSeq, query.epoch)
           return connection
         })

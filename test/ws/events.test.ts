@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { DEFAULT_RING_LIMITS } from '../../src/events'
+import { TASK_LIMITS } from '../../src/tasks/validation'
 import { makeWsTestApp, TestSocket, typeLine, type WsTestApp } from './helpers'
 
 setDefaultTimeout(30_000)
@@ -142,17 +143,25 @@ describe('/ws/events', () => {
     events.close()
   })
 
-  it('passes user_message to the tasks layer and acknowledges it; a refusal is an error event', async () => {
+  it('starts a task from user_message when none runs and acknowledges it; a refused message is an error event', async () => {
     const socket = await connected()
     socket.send(JSON.stringify({ type: 'user_message', content: 'add a test', timestamp: 123 }))
-    await socket.untilFrames(2)
-    expect(socket.json()[1]).toMatchObject({ type: 'ack', for: 'user_message', taskId: 'task-1', started: true })
-    expect(t.testTasks.messages).toEqual([{ sessionId: t.sessionId, content: 'add a test' }])
-    socket.send(JSON.stringify({ type: 'user_message', content: 'refuse me' }))
+    await socket.until(() => socket.json().some((f) => f.type === 'ack'), 'the ack')
+    const ack = socket.json().find((f) => f.type === 'ack')!
+    expect(ack).toMatchObject({ for: 'user_message', started: true })
+    const task = await t.request(`/api/tasks/${String(ack.taskId)}`)
+    expect(task.status).toBe(200)
+    expect(await task.json()).toMatchObject({ instruction: 'add a test', agent: t.config.defaultAgent })
+    // The task's own events reach the same socket.
+    await socket.until(() => socket.json().some((f) => f.type === 'status' && f.taskId === ack.taskId), 'a status event of the task')
+
+    const errorsBefore = socket.json().filter((f) => f.type === 'error').length
+    socket.send(JSON.stringify({ type: 'user_message', content: 'x'.repeat(TASK_LIMITS.maxUserMessageChars + 1) }))
     socket.send(JSON.stringify({ type: 'user_message', content: '' }))
-    await socket.untilFrames(4)
-    expect(socket.json()[2]).toMatchObject({ type: 'error', for: 'user_message', error: 'refused_message', message: 'The test refuses this message.' })
-    expect(socket.json()[3]).toMatchObject({ type: 'error', for: 'user_message' })
+    await socket.until(() => socket.json().filter((f) => f.type === 'error').length === errorsBefore + 2, 'two error events')
+    const [tooLong, empty] = socket.json().filter((f) => f.type === 'error').slice(errorsBefore)
+    expect(tooLong).toMatchObject({ for: 'user_message', error: 'invalid_message' })
+    expect(empty).toMatchObject({ for: 'user_message', error: 'bad_frame' })
     socket.close()
   })
 })

@@ -1,80 +1,22 @@
 import { connect } from 'node:net'
-import { createAuthGuard } from '../../src/auth'
-import { BadRequestError } from '../../src/http/errors'
-import { createTerminalServices, Terminal, type SessionSockets, type TaskTerminals, type TerminalManager } from '../../src/pty'
-import { createWsRoutes } from '../../src/routes/ws'
-import type { Session } from '../../src/session'
 import { makeTestApp, type TestAppOptions } from '../fixtures/app'
 
-/** What the terminal layer adds to the app's services once it is wired. */
-type WiredTerminalServices = { terminals?: TerminalManager; sockets?: SessionSockets; tasks?: TaskTerminals }
-
 /**
- * A small TaskTerminals: task terminals the test spawns itself, and chat messages recorded (or
- * refused with a 400 when the content is "refuse me").
- */
-export class TestTasks implements TaskTerminals {
-  readonly terminals = new Map<string, Terminal>()
-  readonly messages: { sessionId: string; content: string }[] = []
-
-  terminalFor(sessionId: string, taskId: string): Terminal | undefined {
-    return this.terminals.get(`${sessionId}/${taskId}`)
-  }
-
-  add(sessionId: string, taskId: string, terminal: Terminal): void {
-    this.terminals.set(`${sessionId}/${taskId}`, terminal)
-  }
-
-  async sendUserMessage(session: Session, content: string): Promise<{ taskId: string; started: boolean }> {
-    if (content === 'refuse me') throw new BadRequestError('The test refuses this message.', 'refused_message')
-    this.messages.push({ sessionId: session.id, content })
-    return { taskId: `task-${this.messages.length}`, started: this.messages.length === 1 }
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.terminals.values()].map((terminal) => terminal.kill(200)))
-  }
-}
-
-/**
- * The real app (makeTestApp: real auth guard, session store, event hub) listening on a free port,
- * with the WebSocket routes. While src/app.ts does not wire the terminal layer yet, it is wired
- * here exactly as createTerminalServices + createWsRoutes are meant to be wired there.
+ * The whole app (makeTestApp: the real auth guard, session store, event hub, tasks and terminal
+ * layer as src/app.ts wires them) listening on a free port for real WebSocket clients.
  */
 export async function makeWsTestApp(options: TestAppOptions = {}) {
   const app = await makeTestApp(options)
-  const wired = app.services as unknown as WiredTerminalServices
-  const testTasks = new TestTasks()
-  let terminals = wired.terminals
-  let sockets = wired.sockets
-  let stopTerminals = async () => {}
-  if (!terminals || !sockets) {
-    const layer = createTerminalServices({ config: app.config, sessions: app.services.sessions })
-    terminals = layer.terminals
-    sockets = layer.sockets
-    stopTerminals = layer.shutdown
-    const auth = createAuthGuard({ sessions: app.services.sessions, jwtSecret: app.config.jwtSecret })
-    app.app.use(createWsRoutes({ auth, terminals, sockets, events: app.services.events, tasks: testTasks, corsOrigins: app.config.corsOrigins }))
-  }
-  const tasks = wired.tasks ?? testTasks
   const { baseUrl, wsUrl } = app.listen()
   const query = (extra: Record<string, string | number>) =>
     new URLSearchParams({ sessionId: app.sessionId, token: app.token, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })
   return {
     ...app,
-    terminals,
-    sockets,
-    tasks,
-    testTasks,
+    terminals: app.services.terminals,
     baseUrl,
     wsUrl,
     ptyUrl: (extra: Record<string, string | number> = {}) => `${wsUrl}/ws/pty?${query(extra)}`,
     eventsUrl: (extra: Record<string, string | number> = {}) => `${wsUrl}/ws/events?${query(extra)}`,
-    async [Symbol.asyncDispose]() {
-      await testTasks.stopAll()
-      await stopTerminals()
-      await app[Symbol.asyncDispose]()
-    },
   }
 }
 

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
-import { buildChildEnv } from '../../src/policy/env'
-import { Terminal } from '../../src/pty'
 import { makeWsTestApp, rawUpgrade, TestSocket, typeLine, type WsTestApp } from './helpers'
 
 const EURO_COUNT = 40_000
@@ -149,36 +147,39 @@ describe('/ws/pty', () => {
     next.close()
   })
 
-  it("watches a task's agent terminal with taskId, replay first, then the exit frame", async () => {
-    const agent = Terminal.spawn({
-      file: '/bin/sh',
-      args: ['-c', 'echo agent-started; read line; echo "agent-got-$line"; exit 7'],
-      cwd: t.repo,
-      env: buildChildEnv(process.env),
-      scrollbackBytes: 4096,
+  it("watches a task's agent terminal with taskId and types into it; a finished task replays, then exits", async () => {
+    const started = await t.request('/api/tasks', {
+      method: 'POST',
+      json: { instruction: 'watch me', context: { mock: { prompt: 'Proceed?', output: 'agent-output-line' } } },
     })
-    t.testTasks.add(t.sessionId, 'task-a', agent)
-    const socket = new TestSocket(t.ptyUrl({ taskId: 'task-a' }))
+    expect(started.status).toBe(202)
+    const { taskId } = (await started.json()) as { taskId: string }
+    const socket = new TestSocket(t.ptyUrl({ taskId }))
     await socket.opened
-    await socket.untilText('agent-started')
-    typeLine(socket, 'hello')
+    await socket.untilText('Proceed? [y/n]')
+    typeLine(socket, 'y')
     const closed = await socket.closed
     expect(closed.code).toBe(1000)
-    expect(socket.text).toContain('agent-got-hello')
-    expect(JSON.parse(socket.frames.at(-1)!)).toMatchObject({ type: 'exit', code: 7 })
+    expect(socket.text).toContain('agent-output-line')
+    expect(JSON.parse(socket.frames.at(-1)!)).toMatchObject({ type: 'exit', code: 0 })
 
-    // A finished task's terminal still shows its screen, then the exit frame.
-    const late = new TestSocket(t.ptyUrl({ taskId: 'task-a' }))
+    const late = new TestSocket(t.ptyUrl({ taskId }))
     await late.opened
     await late.closed
-    expect(late.text).toContain('agent-got-hello')
-    expect(JSON.parse(late.frames.at(-1)!)).toMatchObject({ type: 'exit', code: 7 })
+    expect(late.text).toContain('agent-output-line')
+    expect(JSON.parse(late.frames.at(-1)!)).toMatchObject({ type: 'exit', code: 0 })
   })
 
-  it('refuses an unknown taskId with 404 before the upgrade', async () => {
-    const answer = await rawUpgrade(t.ptyUrl({ taskId: 'no-such-task' }))
-    expect(answer.status).toBe(404)
-    expect(JSON.parse(answer.body)).toMatchObject({ error: 'task_not_found' })
+  it("refuses an unknown taskId, and another session's task, with 404 before the upgrade", async () => {
+    const other = await t.newSession()
+    const created = await t.request('/api/tasks', { method: 'POST', json: { instruction: 'mine' } })
+    const { taskId } = (await created.json()) as { taskId: string }
+    const foreign = `${t.wsUrl}/ws/pty?${new URLSearchParams({ sessionId: other.sessionId, token: other.token, taskId })}`
+    const answers = await Promise.all([rawUpgrade(t.ptyUrl({ taskId: 'no-such-task' })), rawUpgrade(foreign)])
+    for (const answer of answers) {
+      expect(answer.status).toBe(404)
+      expect(JSON.parse(answer.body)).toMatchObject({ error: 'task_not_found' })
+    }
   })
 
   it('refuses a size outside 1..1000 with 400 bad_terminal_size', async () => {

@@ -1,0 +1,229 @@
+/**
+ * WebSocket benchmarks: terminal throughput against a bare PTY on the same machine, keystroke
+ * echo round trip, and events fan-out. Terminal figures come from the compiled binary; the
+ * fan-out runs the same event hub and events socket from source in a child process, because only
+ * code inside the server can publish 10 000 events on demand.
+ *
+ * Usage: bun scripts/bench-ws.ts [--binary dist/cockpit-coder] [--quick]
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startBenchServer } from './bench-server'
+
+export type WsBench = {
+  fileMB: number
+  terminalMBps: number
+  barePtyMBps: number
+  throughputRatio: number
+  /** Characters the client received over the file's size: below 1 when output was skipped for lag. */
+  terminalDelivered: number
+  echoSamples: number
+  echoP50Ms: number
+  echoP99Ms: number
+  fanoutSubscribers: number
+  fanoutEvents: number
+  fanoutInOrder: boolean
+  fanoutMs: number
+  fanoutEventsPerSecond: number
+}
+
+type Session = { sessionId: string; token: string }
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+function openPty(wsUrl: string, session: Session) {
+  const ws = new WebSocket(`${wsUrl}/ws/pty?sessionId=${session.sessionId}&token=${session.token}&cols=200&rows=50`)
+  const state = { received: 0, tail: '', frames: 0, onFrame: (): void => {} }
+  ws.onmessage = (event) => {
+    const text = String(event.data)
+    state.received += text.length
+    state.frames++
+    state.tail = (state.tail + text).slice(-512)
+    state.onFrame()
+  }
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve()
+    ws.onerror = () => reject(new Error('terminal socket failed'))
+  })
+  const until = (pattern: RegExp, timeoutMs = 120_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; tail ${JSON.stringify(state.tail)}`)), timeoutMs)
+      const check = () => {
+        if (!pattern.test(state.tail)) return
+        clearTimeout(timer)
+        state.onFrame = () => {}
+        resolve()
+      }
+      state.onFrame = check
+      check()
+    })
+  return { ws, state, opened, until }
+}
+
+async function throughput(wsUrl: string, session: Session, file: string, bytes: number) {
+  const pty = openPty(wsUrl, session)
+  await pty.opened
+  pty.ws.send('echo READY-$((1+1))\r')
+  await pty.until(/READY-2\r\n/)
+  await Bun.sleep(200)
+  const before = pty.state.received
+  const started = performance.now()
+  pty.ws.send(`cat ${file}; echo; echo CAT-DONE-$((3+4))\r`)
+  await pty.until(/CAT-DONE-7\r\n/)
+  const seconds = (performance.now() - started) / 1000
+  const received = pty.state.received - before
+  pty.ws.close()
+  return { mbps: received / seconds / 1e6, delivered: received / bytes }
+}
+
+function barePty(file: string, bytes: number): number {
+  const started = performance.now()
+  const result = Bun.spawnSync(['script', '-qfc', `cat ${file}`, '/dev/null'], { stdout: 'ignore', stderr: 'inherit' })
+  if (result.exitCode !== 0) throw new Error('script(1) failed; the bare PTY reference needs util-linux script')
+  return bytes / ((performance.now() - started) / 1000) / 1e6
+}
+
+async function echoRoundTrips(wsUrl: string, session: Session, samples: number): Promise<number[]> {
+  const pty = openPty(wsUrl, session)
+  await pty.opened
+  pty.ws.send('echo READY-$((2+2))\r')
+  await pty.until(/READY-4\r\n/)
+  await Bun.sleep(300)
+  const times: number[] = []
+  for (let i = 0; i < samples; i++) {
+    if (i % 50 === 49) {
+      // Ctrl-U: keep the line short so readline's echo stays one character.
+      pty.ws.send('\x15')
+      await Bun.sleep(20)
+    }
+    const frames = pty.state.frames
+    const sent = performance.now()
+    await new Promise<void>((resolve) => {
+      pty.state.onFrame = () => {
+        if (pty.state.frames > frames) resolve()
+      }
+      pty.ws.send('x')
+    })
+    times.push(performance.now() - sent)
+  }
+  pty.ws.close()
+  return times.sort((a, b) => a - b)
+}
+
+/** The events socket from source, in this file's own child process (see --fanout-server below). */
+async function fanout(subscribers: number, events: number) {
+  const child = Bun.spawn([process.execPath, import.meta.path, '--fanout-server'], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
+  try {
+    const reader = child.stdout.getReader()
+    let out = ''
+    while (!out.includes('\n')) out += new TextDecoder().decode((await reader.read()).value)
+    const { wsUrl, sessionId, token } = JSON.parse(out) as { wsUrl: string } & Session
+    const counts = new Array<number>(subscribers).fill(0)
+    let inOrder = true
+    let done = 0
+    let finished: () => void = () => {}
+    const allDone = new Promise<void>((resolve) => (finished = resolve))
+    const sockets = await Promise.all(
+      Array.from({ length: subscribers }, (_, index) => {
+        const ws = new WebSocket(`${wsUrl}/ws/events?sessionId=${sessionId}&token=${token}`)
+        return new Promise<WebSocket>((resolve, reject) => {
+          ws.onerror = () => reject(new Error('events socket failed'))
+          ws.onmessage = (event) => {
+            const text = String(event.data)
+            if (text.startsWith('{"type":"resume"')) return resolve(ws)
+            const seq = Number(/"seq":(\d+)/.exec(text)?.[1])
+            if (seq !== counts[index]! + 1) inOrder = false
+            counts[index] = seq
+            if (seq === events && ++done === subscribers) finished()
+          }
+        })
+      }),
+    )
+    const started = performance.now()
+    child.stdin.write(`${events}\n`)
+    child.stdin.flush()
+    await allDone
+    const ms = performance.now() - started
+    for (const ws of sockets) ws.close()
+    return { inOrder: inOrder && counts.every((c) => c === events), ms }
+  } finally {
+    child.stdin.end()
+    await child.exited
+  }
+}
+
+export async function benchWs(options: { binary: string; quick?: boolean }): Promise<WsBench> {
+  const fileBytes = options.quick ? 50_000_000 : 200_000_000
+  const server = await startBenchServer(options.binary)
+  try {
+    const file = join(server.repo, 'big.txt')
+    // Printable lines, as a log would be; a PTY turns each \n into \r\n on the way out.
+    const line = 'x'.repeat(99) + '\n'
+    writeFileSync(file, line.repeat(fileBytes / line.length))
+    const expected = fileBytes + fileBytes / line.length
+    const bare = barePty(file, fileBytes)
+    const ours = await throughput(server.wsUrl, await server.pair(), file, expected)
+    const echo = await echoRoundTrips(server.wsUrl, await server.pair(), options.quick ? 200 : 1000)
+    const subscribers = 100
+    const events = 10_000
+    const fan = await fanout(subscribers, events)
+    return {
+      fileMB: fileBytes / 1e6,
+      terminalMBps: ours.mbps,
+      barePtyMBps: bare,
+      throughputRatio: ours.mbps / bare,
+      terminalDelivered: ours.delivered,
+      echoSamples: echo.length,
+      echoP50Ms: percentile(echo, 50),
+      echoP99Ms: percentile(echo, 99),
+      fanoutSubscribers: subscribers,
+      fanoutEvents: events,
+      fanoutInOrder: fan.inOrder,
+      fanoutMs: fan.ms,
+      fanoutEventsPerSecond: (subscribers * events) / (fan.ms / 1000),
+    }
+  } finally {
+    server.stop()
+  }
+}
+
+/**
+ * The fan-out server: the whole app from source (createServices + createApp, as main.ts builds
+ * them) listening on a free port. Each line on stdin is a count of status events to publish.
+ */
+async function fanoutServer(): Promise<void> {
+  const { mkdtempSync, realpathSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { loadConfig } = await import('../src/config')
+  const { createServices } = await import('../src/services')
+  const { createApp } = await import('../src/app')
+  const { signSessionToken } = await import('../src/auth/issue')
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-fanout-')))
+  const config = loadConfig({ REPO_ALLOWLIST: root, STATE_DIR: join(root, 'state'), JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef', LOG_LEVEL: 'silent', PATH: process.env.PATH })
+  const services = createServices(config)
+  const app = createApp(services)
+  app.listen({ hostname: '127.0.0.1', port: 0 })
+  const session = services.sessions.create({ repo: root })
+  const token = await signSessionToken(config.jwtSecret, session)
+  process.stdout.write(JSON.stringify({ wsUrl: `ws://127.0.0.1:${app.server!.port}`, sessionId: session.id, token }) + '\n')
+  for await (const chunk of Bun.stdin.stream()) {
+    const count = Number(new TextDecoder().decode(chunk).trim())
+    // Publish in slices, as producers do over time, so sockets drain between them.
+    for (let published = 0; published < count; published += 500) {
+      for (let i = published; i < Math.min(count, published + 500); i++) services.events.publish(session.id, { type: 'status', taskId: 'bench', status: 'running', phase: `step ${i}` })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  await services.shutdown()
+  await app.stop()
+}
+
+if (import.meta.main) {
+  if (process.argv.includes('--fanout-server')) {
+    await fanoutServer()
+  } else {
+    const at = process.argv.indexOf('--binary')
+    const binary = at > 0 ? process.argv[at + 1]! : join(import.meta.dir, '..', 'dist', 'cockpit-coder')
+    console.log(JSON.stringify(await benchWs({ binary, quick: process.argv.includes('--quick') }), null, 2))
+  }
+}
