@@ -1,7 +1,8 @@
 /**
  * The recent output of a terminal, bounded in UTF-8 bytes, replayed to a client that (re)attaches.
- * Chunks are kept as decoded strings; when the oldest one has to be cut, the cut lands on a code
- * point boundary so a replay never starts with half a character.
+ * Chunks are kept as decoded strings and dropped whole from the front, so appending costs no
+ * copying on the output path; holding is bounded by limitBytes plus the oldest chunk. text() cuts
+ * to limitBytes, on a code point boundary so a replay never starts with half a character.
  */
 export class Scrollback {
   private chunks: { text: string; bytes: number }[] = []
@@ -12,6 +13,7 @@ export class Scrollback {
     if (!Number.isInteger(limitBytes) || limitBytes < 0) throw new RangeError('scrollback limit must be a non-negative integer')
   }
 
+  /** Bytes held (at most limitBytes plus part of one chunk). */
   get size(): number {
     return this.bytes
   }
@@ -29,10 +31,11 @@ export class Scrollback {
     this.evict()
   }
 
-  /** Everything kept, oldest first. */
+  /** The newest limitBytes of output, oldest first. */
   text(): string {
     if (this.head > 0) this.compact()
-    return this.chunks.map((chunk) => chunk.text).join('')
+    const all = this.chunks.map((chunk) => chunk.text).join('')
+    return this.bytes > this.limitBytes ? utf8Tail(all, this.limitBytes) : all
   }
 
   clear(): void {
@@ -42,20 +45,12 @@ export class Scrollback {
   }
 
   private evict(): void {
-    while (this.bytes > this.limitBytes) {
+    // Drop the oldest chunk only while what remains still covers the limit.
+    for (;;) {
       const oldest = this.chunks[this.head]
-      if (!oldest) break
-      const excess = this.bytes - this.limitBytes
-      if (oldest.bytes <= excess) {
-        this.head++
-        this.bytes -= oldest.bytes
-        continue
-      }
-      const kept = utf8Tail(oldest.text, oldest.bytes - excess)
-      const keptBytes = Buffer.byteLength(kept, 'utf8')
-      this.bytes -= oldest.bytes - keptBytes
-      oldest.text = kept
-      oldest.bytes = keptBytes
+      if (!oldest || this.bytes - oldest.bytes < this.limitBytes) break
+      this.head++
+      this.bytes -= oldest.bytes
     }
     if (this.head > 256 && this.head * 2 > this.chunks.length) this.compact()
   }
