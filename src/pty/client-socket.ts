@@ -93,6 +93,22 @@ export class ClientSocket {
 export class SessionSockets {
   private readonly bySession = new Map<string, Set<ClientSocket>>()
 
+  /** `isLive` answers whether a session still exists (the session store's get). */
+  constructor(private readonly isLive: (sessionId: string) => boolean = () => true) {}
+
+  /**
+   * Registers an open socket, or closes it (4410) and answers false when its session ended
+   * between the upgrade and now: a socket added after the session's clean-up ran would
+   * otherwise outlive it, with a shell of its own.
+   */
+  admit(sessionId: string, socket: ClientSocket): { admitted: boolean; remove: () => void } {
+    if (!this.isLive(sessionId)) {
+      socket.close(CLOSE.sessionEnded, 'the session was ended')
+      return { admitted: false, remove: () => {} }
+    }
+    return { admitted: true, remove: this.add(sessionId, socket) }
+  }
+
   add(sessionId: string, socket: ClientSocket): () => void {
     let set = this.bySession.get(sessionId)
     if (!set) {

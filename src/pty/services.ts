@@ -22,7 +22,7 @@ export function createTerminalServices({ config, sessions }: { config: Config; s
     maxPerSession: config.ptyMaxPerSession,
     maxTotal: config.ptyMaxTotal,
   })
-  const sockets = new SessionSockets()
+  const sockets = new SessionSockets((sessionId) => sessions.get(sessionId) !== undefined)
   sessions.onEnd(async (session, reason) => {
     sockets.closeSession(session.id, reason)
     await terminals.stopSession(session.id)

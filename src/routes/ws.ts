@@ -112,7 +112,11 @@ export function createWsRoutes(deps: WsDeps) {
 
   const open = (raw: RawServerSocket, session: Session, connect: (socket: ClientSocket) => Connection) => {
     const socket = new ClientSocket(raw, clientOptions)
-    const unregister = sockets.add(session.id, socket)
+    const { admitted, remove: unregister } = sockets.admit(session.id, socket)
+    if (!admitted) {
+      connections.set(raw.data, { connection: { message: () => {}, closed: () => socket.closed() }, unregister })
+      return
+    }
     const connection = connect(socket)
     connections.set(raw.data, { connection, unregister })
     receiveRawFrames(raw, connection)
