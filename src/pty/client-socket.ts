@@ -127,6 +127,13 @@ export class SessionSockets {
     return this.bySession.get(sessionId)?.size ?? 0
   }
 
+  /** Sockets of the session not yet told to close (count() also has those still closing). */
+  openCount(sessionId: string): number {
+    let open = 0
+    for (const socket of this.bySession.get(sessionId) ?? []) if (socket.open) open++
+    return open
+  }
+
   closeSession(sessionId: string, reason: 'deleted' | 'expired' | 'shutdown' = 'deleted'): void {
     const set = this.bySession.get(sessionId)
     if (!set) return

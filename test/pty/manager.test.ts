@@ -52,9 +52,10 @@ describe('TerminalManager', () => {
     const again = terminals.attach(session, second)
     expect(again.terminal).toBe(terminal)
     expect(again.replay).toContain(`PWD-${repo}-END`)
-    terminal.write('echo BOTH\r')
-    await first.until('BOTH\r\n')
-    await second.until('BOTH\r\n')
+    // Arithmetic, so the terminal's echo of the command line cannot match too early.
+    terminal.write('echo BOTH-$((1+1))\r')
+    await first.until('BOTH-2\r\n')
+    await second.until('BOTH-2\r\n')
     expect(terminals.viewerCount(session.id)).toBe(2)
   })
 
@@ -64,8 +65,8 @@ describe('TerminalManager', () => {
       const terminals = manager()
       const viewer = new Viewer()
       const { terminal } = terminals.attach(store.create({ repo }), viewer)
-      terminal.write('env; echo ENV-DONE\r')
-      await viewer.until('ENV-DONE\r\n')
+      terminal.write('env; echo ENV-$((2+3))-DONE\r')
+      await viewer.until('ENV-5-DONE\r\n')
       expect(viewer.text).toContain('TERM=xterm-256color')
       expect(viewer.text).not.toContain('pairing-secret-in-the-server-env')
     } finally {

@@ -93,8 +93,8 @@ describe('Terminal', () => {
   it('kills with a hang-up and reports the signal, taking background jobs of its session along', async () => {
     const terminal = Terminal.spawn({ file: '/bin/bash', args: ['--norc', '-i'], cwd: dir, env: buildChildEnv(process.env), scrollbackBytes: 65536 })
     const out = collect(terminal)
-    terminal.write("(trap '' HUP; exec sleep 1003) & echo STARTED\r")
-    await until(() => out.text().includes('STARTED\r\n'), 'the job')
+    terminal.write("(trap '' HUP; exec sleep 1003) & echo STARTED-$((3+4))\r")
+    await until(() => out.text().includes('STARTED-7\r\n'), 'the job')
     await until(() => processesInSession(terminal.pid).some((p) => p.includes('sleep 1003')), 'sleep in the process table')
     await terminal.kill(400)
     expect(await terminal.exited).toMatchObject({ code: null, signal: 'SIGHUP' })

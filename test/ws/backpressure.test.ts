@@ -66,24 +66,32 @@ it(
   async () => {
     const server = Bun.spawn(['bun', join(fixtures, 'ws-server.ts')], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
     const stuck = { proc: undefined as ReturnType<typeof Bun.spawn> | undefined }
+    let sampler: ReturnType<typeof setInterval> | undefined
     try {
-      const info = JSON.parse(await within(lines(server.stdout)(), 20_000, 'server start')) as { pid: number; ptyUrl: string }
+      const serverLine = lines(server.stdout)
+      const info = JSON.parse(await within(serverLine(), 20_000, 'server start')) as { pid: number; ptyUrl: string }
+      /** Waits for the server to report this many open sockets of the session. */
+      const untilOpenSockets = async (count: number, ms: number) => {
+        while ((JSON.parse(await within(serverLine(), ms, `${count} open sockets`)) as { openSockets: number }).openSockets !== count);
+      }
       const watcher = watchingClient(info.ptyUrl)
       await within(watcher.opened, 10_000, 'watcher connection')
+      await untilOpenSockets(1, 10_000)
 
       stuck.proc = Bun.spawn(['bun', join(fixtures, 'counting-client.ts'), info.ptyUrl], { stdout: 'pipe', stderr: 'inherit' })
       const stuckLine = lines(stuck.proc.stdout as ReadableStream<Uint8Array>)
       expect(await within(stuckLine(), 10_000, 'frozen client connection')).toBe('open')
+      await untilOpenSockets(2, 10_000)
       process.kill(stuck.proc.pid, 'SIGSTOP')
 
       const baseline = rssMb(info.pid)
       let peak = baseline
-      const sampler = setInterval(() => (peak = Math.max(peak, rssMb(info.pid))), 25)
-      const floodStart = Date.now()
+      sampler = setInterval(() => (peak = Math.max(peak, rssMb(info.pid))), 25)
       watcher.ws.send(`head -c ${FLOOD_BYTES} /dev/zero | tr '\\0' x; echo; echo FLOOD-DONE-$((40+2))\r`)
 
-      // Stuck for 10 s, the client is closed with 1013 and gets 10 s more to read that close frame.
-      await Bun.sleep(Math.max(0, floodStart + 12_000 - Date.now()))
+      // Taking nothing for 10 s, the frozen client is told to close (1013); woken within the
+      // 10 s it then gets to read that close frame, it reads its backlog and the close.
+      await untilOpenSockets(1, 60_000)
       process.kill(stuck.proc.pid, 'SIGCONT')
       const stuckClose = JSON.parse(await within(stuckLine(), 30_000, 'close of the frozen client')) as { code: number; reason: string; received: number }
 
@@ -102,6 +110,7 @@ it(
       expect(stuckClose.received).toBeLessThan(FLOOD_BYTES / 10)
       watcher.ws.close()
     } finally {
+      clearInterval(sampler)
       stuck.proc?.kill('SIGKILL')
       server.stdin.end()
       await within(server.exited, 15_000, 'server exit').catch((error) => {
