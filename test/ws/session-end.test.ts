@@ -14,10 +14,11 @@ it('DELETE /api/session/:id closes both sockets with 4410 and leaves no process 
   typeLine(pty, "(trap '' HUP; exec sleep 1001) & echo SHELL-$$-END; sleep 1002 | cat")
   await pty.untilText(/SHELL-(\d+)-END/)
   const shellPid = Number(pty.text.match(/SHELL-(\d+)-END/)![1])
-  const deadline = Date.now() + 5000
-  while (processesInSession(shellPid).length < 4 && Date.now() < deadline) await Bun.sleep(50)
-  expect(processesInSession(shellPid).join('\n')).toContain('sleep 1001')
-  expect(processesInSession(shellPid).join('\n')).toContain('sleep 1002')
+  const running = () => processesInSession(shellPid).join('\n')
+  const deadline = Date.now() + 10_000
+  while (!(running().includes('sleep 1001') && running().includes('sleep 1002')) && Date.now() < deadline) await Bun.sleep(50)
+  expect(running()).toContain('sleep 1001')
+  expect(running()).toContain('sleep 1002')
 
   const response = await fetch(`${t.baseUrl}/api/session/${t.sessionId}`, { method: 'DELETE', headers: t.authHeaders })
   expect(response.status).toBeLessThan(300)
