@@ -1,0 +1,35 @@
+/**
+ * SIGTERM and SIGINT to the compiled binary while a mock task (delayMs 60 000) and a command
+ * (`sleep 60`) run: exit 0 within 5 s, no process left, no workspace left under STATE_DIR.
+ */
+import { describe, expect, it } from 'bun:test'
+import { busyServer, leftovers, signalAndWait, type BusyServer } from './shutdown-helpers'
+
+/** If a check failed, the children the server left are stopped here (by pid) so they do not outlive the test. */
+function reap(busy: BusyServer): void {
+  for (const row of busy.children) {
+    try {
+      process.kill(row.pid, 'SIGKILL')
+    } catch {
+      // Already gone: what the test expects.
+    }
+  }
+}
+
+describe('the compiled binary, signalled with work in flight', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal}: exits 0 within 5 s and leaves no process and no workspace`, async () => {
+      const busy = await busyServer({ sockets: false })
+      await using server = busy.server
+      try {
+        const exit = await signalAndWait(busy, signal)
+        expect(exit).not.toBeNull()
+        expect(exit!.code).toBe(0)
+        expect(leftovers(busy)).toEqual({ processes: [], workspaces: [] })
+        expect(await new Response(server.proc.stderr).text()).not.toContain('took too long')
+      } finally {
+        reap(busy)
+      }
+    }, 30_000)
+  }
+})
