@@ -1,0 +1,78 @@
+/** Starts the compiled binary for a benchmark, on a temp repo, and measures start-to-healthy. */
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export type BenchServer = {
+  baseUrl: string
+  wsUrl: string
+  repo: string
+  pid: number
+  startMs: number
+  pair(): Promise<{ sessionId: string; token: string }>
+  rssKiB(): number
+  stop(): void
+}
+
+const PAIRING = 'bench-pairing-token-0123456789'
+
+export function rssKiBOf(pid: number): number {
+  const status = Bun.spawnSync(['cat', `/proc/${pid}/status`]).stdout.toString()
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
+}
+
+export async function startBenchServer(binary: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-bench-')))
+  const repo = join(root, 'repos', 'demo')
+  mkdirSync(repo, { recursive: true })
+  Bun.spawnSync(['git', 'init', '-q', repo])
+  const started = performance.now()
+  const proc = Bun.spawn([binary, '--port', '0'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: root,
+      SHELL: '/bin/bash',
+      REPO_ALLOWLIST: join(root, 'repos'),
+      STATE_DIR: join(root, 'state'),
+      PAIRING_TOKEN: PAIRING,
+      JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
+      LOG_LEVEL: 'silent',
+      PTY_MAX_PER_SESSION: '64',
+      ...env,
+    },
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const reader = proc.stdout.getReader()
+  let out = ''
+  while (!/listening on (http:\S+)/.test(out)) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`binary did not start: ${out}`)
+    out += new TextDecoder().decode(value)
+  }
+  const baseUrl = /listening on (http:\S+)/.exec(out)![1]!
+  while ((await fetch(`${baseUrl}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(5)
+  const startMs = performance.now() - started
+  // Keep draining stdout so the child never blocks on a full pipe.
+  void (async () => {
+    while (!(await reader.read()).done) {}
+  })()
+  return {
+    baseUrl,
+    wsUrl: baseUrl.replace(/^http/, 'ws'),
+    repo,
+    pid: proc.pid,
+    startMs,
+    async pair() {
+      const response = await fetch(`${baseUrl}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${PAIRING}` }, body: JSON.stringify({ repo }) })
+      if (response.status !== 201) throw new Error(`pairing failed: ${response.status}`)
+      return (await response.json()) as { sessionId: string; token: string }
+    },
+    rssKiB: () => rssKiBOf(proc.pid),
+    stop() {
+      proc.kill('SIGKILL')
+      rmSync(root, { recursive: true, force: true })
+    },
+  }
+}

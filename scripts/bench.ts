@@ -1,0 +1,61 @@
+/**
+ * The whole-system benchmark: starts the compiled binary and prints ratios against references
+ * measured in the same run (the machine is shared and noisy: ratios, not absolute times).
+ * Usage: bun run bench [--json] [--quick]
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { benchGit } from './bench-git'
+import { benchHttp } from './bench-http'
+import { benchRss } from './bench-rss'
+import { benchWs } from './bench-ws'
+
+const json = process.argv.includes('--json')
+const quick = process.argv.includes('--quick')
+const root = join(import.meta.dir, '..')
+const binary = join(root, 'dist', 'cockpit-coder')
+
+function log(line: string) {
+  if (!json) console.error(line)
+}
+
+if (!existsSync(binary) || !process.argv.includes('--no-build')) {
+  log('building dist/cockpit-coder …')
+  const build = Bun.spawnSync([process.execPath, 'run', join(root, 'scripts', 'build.ts')], { cwd: root, stdout: 'ignore', stderr: 'inherit' })
+  if (build.exitCode !== 0) process.exit(build.exitCode ?? 1)
+}
+
+const started = performance.now()
+log('http: authenticated GET /api/session/{id} vs bare Bun.serve …')
+const http = await benchHttp({ binary, seconds: quick ? 2 : 5 })
+log('git: diff vs git CLI, workspace vs git worktree add (10k files) …')
+const git = await benchGit({ files: 10_000, runs: quick ? 3 : 7 })
+log('ws: terminal throughput, echo latency, events fan-out …')
+const ws = await benchWs({ binary, quick })
+log('rss: idle and with 50 terminals …')
+const rss = await benchRss({ binary, terminals: 50 })
+const totalS = (performance.now() - started) / 1000
+
+const cpu = (await Bun.file('/proc/cpuinfo').text()).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown cpu'
+const machine = `${navigator.hardwareConcurrency} cores, ${cpu}, ${Math.round(require('node:os').totalmem() / 2 ** 30)} GiB, bun ${Bun.version}`
+
+const f = (n: number, digits = 2) => n.toFixed(digits)
+const rows: [string, string, string, string][] = [
+  ['authenticated GET /api/session/{id}', `${f(http.oursRps, 0)} req/s`, `bare Bun.serve ${f(http.bareRps, 0)} req/s`, `${f(http.rpsRatio)}x`],
+  ['git diff, 10k files, 10 changed', `${f(git.diffOursMs, 1)} ms`, `git diff HEAD ${f(git.diffGitMs, 1)} ms`, `${f(git.diffRatio)}x (target ≤ 2.0)`],
+  ['task workspace, 10k files', `${f(git.workspaceOursMs, 0)} ms`, `git worktree add ${f(git.worktreeMs, 0)} ms`, `${f(git.workspaceRatio)}x (target ≤ 1.5)`],
+  ['terminal throughput', `${f(ws.terminalMBps, 1)} MB/s`, `bare PTY ${f(ws.barePtyMBps, 1)} MB/s`, `${f(ws.throughputRatio)}x (target ≥ 0.5)`],
+  ['keystroke echo round trip', `p50 ${f(ws.echoP50Ms)} ms, p99 ${f(ws.echoP99Ms)} ms`, '', ''],
+  ['events fan-out', `${ws.fanoutSubscribers} × ${ws.fanoutEvents} in order: ${ws.fanoutInOrder}`, `${f(ws.fanoutEventsPerSecond, 0)} deliveries/s`, ''],
+  ['binary start to healthy', `${f(http.oursStartMs, 0)} ms`, `bare Bun.serve ${f(http.bareStartMs, 0)} ms`, `${f(http.startRatio)}x`],
+  ['RSS idle / with 50 terminals', `${f(rss.idleKiB / 1024, 1)} / ${f(rss.withTerminalsKiB / 1024, 1)} MiB`, `${f(rss.perTerminalKiB, 0)} KiB per terminal`, ''],
+]
+
+if (json) {
+  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss }, null, 2))
+} else {
+  console.log(`\nCockpit Coder benchmark (${machine}; ${f(totalS, 0)} s)\n`)
+  console.log('| measure | ours | reference | ratio |')
+  console.log('| --- | --- | --- | --- |')
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`)
+}
