@@ -1,5 +1,5 @@
 import { basename } from 'node:path'
-import { ServiceUnavailableError, TooManyRequestsError } from '../http/errors'
+import { AppError, ConflictError, ServiceUnavailableError, TooManyRequestsError } from '../http/errors'
 import { buildChildEnv } from '../policy/env'
 import type { Session } from '../session'
 import { checkTerminalSize, Terminal, type TerminalExit } from './terminal'
@@ -76,16 +76,31 @@ export class TerminalManager {
   }
 
   /**
+   * Starts the session's shell if it is not running, so a WebSocket can be refused with the
+   * reason (409 repo gone, 503) before its upgrade. Nobody watches it yet: the idle clock runs
+   * until the first attach, so a client that never completes its upgrade leaks nothing.
+   */
+  ensureShell(session: Session, size?: { cols: number; rows: number }): Terminal {
+    const checkedSize = size ? checkTerminalSize(size.cols, size.rows) : undefined
+    this.checkCapacity(session.id)
+    const existing = this.shells.get(session.id)
+    if (existing) {
+      if (checkedSize) existing.terminal.resize(checkedSize.cols, checkedSize.rows)
+      return existing.terminal
+    }
+    const shell = this.start(session, checkedSize)
+    this.startIdleTimer(session.id, shell)
+    return shell.terminal
+  }
+
+  /**
    * Attaches a client to the session's shell, starting it if needed. The replay (scrollback) and
    * the live subscription are taken in one synchronous step: the client gets the replay first,
    * then every later chunk exactly once.
    */
   attach(session: Session, viewer: TerminalViewer, size?: { cols: number; rows: number }): { terminal: Terminal; replay: string } {
-    const checkedSize = size ? checkTerminalSize(size.cols, size.rows) : undefined
-    this.checkCapacity(session.id)
-    const existing = this.shells.get(session.id)
-    const shell = existing ?? this.start(session, checkedSize)
-    if (existing && checkedSize) shell.terminal.resize(checkedSize.cols, checkedSize.rows)
+    this.ensureShell(session, size)
+    const shell = this.shells.get(session.id)!
     clearTimeout(shell.idleTimer)
     shell.idleTimer = undefined
     const { replay, unsubscribe } = shell.terminal.subscribe((chunk) => viewer.output(chunk))
@@ -139,6 +154,9 @@ export class TerminalManager {
         ...startSize,
       })
     } catch (error) {
+      if (error instanceof AppError && error.kind === 'bad_cwd') {
+        throw new ConflictError(`The session's repository ${session.repo} no longer exists; start a session on an existing repository.`, 'repo_missing')
+      }
       throw new ServiceUnavailableError(`The terminal could not start ${basename(this.shell)}: ${(error as Error).message}`, 'terminal_unavailable')
     }
     const shell: SessionShell = { terminal, viewers: new Map(), idleTimer: undefined }

@@ -144,7 +144,7 @@ export function createWsRoutes(deps: WsDeps) {
       if (refusal) return status(refusal.status, refusal.body)
       const size = querySize(query.cols, query.rows)
       if (query.taskId === undefined) {
-        terminals.checkCapacity(session.id)
+        terminals.ensureShell(session, size)
         return { size, taskTerminal: undefined }
       }
       const taskTerminal = await waitForTaskTerminal(tasks, session.id, query.taskId, deps.taskTerminalWaitMs ?? 5000)
@@ -160,7 +160,7 @@ export function createWsRoutes(deps: WsDeps) {
             if (taskTerminal) connection.attachTask(taskTerminal, size)
             else connection.attachShell(terminals, size)
           } catch (error) {
-            // Capacity was checked before the upgrade; another client may have taken the last slot since.
+            // The shell was started before the upgrade; another client may have taken the last slot since.
             const status = (error as { status?: number }).status
             socket.close(status === 429 ? CLOSE.tooManyClients : CLOSE.unavailable, (error as Error).message)
           }

@@ -87,6 +87,21 @@ describe('TerminalManager', () => {
     expect(viewer.exits).toEqual([])
   })
 
+  it('stops a shell started for a client that never attached after idleSeconds', async () => {
+    const terminals = manager({ idleSeconds: 0.3 })
+    const session = store.create({ repo })
+    const terminal = terminals.ensureShell(session)
+    expect(terminals.ensureShell(session)).toBe(terminal)
+    await terminal.exited
+    expect(terminals.terminalOf(session.id)).toBeUndefined()
+  })
+
+  it('answers 409 repo_missing when the session repo is gone', () => {
+    const terminals = manager()
+    const session = store.create({ repo: join(repo, 'deleted-meanwhile') })
+    expect(() => terminals.ensureShell(session)).toThrow(expect.objectContaining({ status: 409, kind: 'repo_missing' }))
+  })
+
   it('does not stop a shell someone re-attached to before idleSeconds', async () => {
     const terminals = manager({ idleSeconds: 0.3 })
     const session = store.create({ repo })

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { TEST_PAIRING_TOKEN } from '../fixtures/app'
 import { makeWsTestApp, rawUpgrade, TestSocket, type WsTestApp } from './helpers'
 
 setDefaultTimeout(30_000)
@@ -73,6 +76,23 @@ for (const route of ['pty', 'events'] as const) {
     })
   })
 }
+
+describe('/ws/pty shell start', () => {
+  it('refuses with 409 repo_missing when the session repo was deleted', async () => {
+    // PTY_MAX_TOTAL=1 here: make room first, so the missing repo is what is refused.
+    await t.terminals.stopSession(t.sessionId)
+    const repo = join(t.allowed, 'short-lived')
+    mkdirSync(repo)
+    const paired = await t.app.handle(
+      new Request('http://localhost/api/session', { method: 'POST', headers: { authorization: `Bearer ${TEST_PAIRING_TOKEN}` }, body: JSON.stringify({ repo }) }),
+    )
+    const session = (await paired.json()) as { sessionId: string; token: string }
+    rmSync(repo, { recursive: true })
+    const answer = await rawUpgrade(`${t.wsUrl}/ws/pty?${new URLSearchParams(session)}`)
+    expect(answer.status).toBe(409)
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'repo_missing' })
+  })
+})
 
 describe('/ws/pty caps', () => {
   it('refuses a third client of one session with 429 (PTY_MAX_PER_SESSION=2)', async () => {
