@@ -20,6 +20,9 @@ export type WsBench = {
   echoSamples: number
   echoP50Ms: number
   echoP99Ms: number
+  /** The same round trip while another session's shell floods its terminal (`yes`). */
+  echoUnderFloodP50Ms: number
+  echoUnderFloodP99Ms: number
   fanoutSubscribers: number
   fanoutEvents: number
   fanoutInOrder: boolean
@@ -173,6 +176,13 @@ export async function benchWs(options: { binary: string; quick?: boolean }): Pro
     const bare = median(bareRuns)
     const ours = { mbps: median(ourRuns.map((r) => r.mbps)), delivered: Math.min(...ourRuns.map((r) => r.delivered)) }
     const echo = await echoRoundTrips(server.wsUrl, await server.pair(), options.quick ? 200 : 1000)
+    const flood = openPty(server.wsUrl, await server.pair())
+    await flood.opened
+    flood.ws.send('yes\r')
+    await flood.until(/y\r\ny\r\n/)
+    const echoUnderFlood = await echoRoundTrips(server.wsUrl, await server.pair(), options.quick ? 100 : 300)
+    flood.ws.send('\x03')
+    flood.ws.close()
     const subscribers = 100
     const events = 10_000
     const fan = await fanout(subscribers, events)
@@ -185,6 +195,8 @@ export async function benchWs(options: { binary: string; quick?: boolean }): Pro
       echoSamples: echo.length,
       echoP50Ms: percentile(echo, 50),
       echoP99Ms: percentile(echo, 99),
+      echoUnderFloodP50Ms: percentile(echoUnderFlood, 50),
+      echoUnderFloodP99Ms: percentile(echoUnderFlood, 99),
       fanoutSubscribers: subscribers,
       fanoutEvents: events,
       fanoutInOrder: fan.inOrder,
