@@ -14,22 +14,54 @@ function unauthorized(set: { headers: Record<string, string | number> }, message
 }
 
 /**
+ * Tokens already verified, so a busy client does not pay an HMAC per request. Only the exact
+ * token string is remembered with its own `exp`; the session is still looked up every time, so
+ * deleting a session revokes its token at once. Bounded: the oldest entry leaves first.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { sessionId: string; expiresAtMs: number }>()
+
+  constructor(private readonly max = 4096) {}
+
+  get(token: string): string | undefined {
+    const entry = this.entries.get(token)
+    if (!entry) return undefined
+    if (entry.expiresAtMs <= Date.now()) {
+      this.entries.delete(token)
+      return undefined
+    }
+    return entry.sessionId
+  }
+
+  remember(token: string, sessionId: string, expSeconds: number): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!)
+    this.entries.set(token, { sessionId, expiresAtMs: expSeconds * 1000 })
+  }
+}
+
+/**
  * The one guard every session route and WebSocket uses. It reads the session JWT from
  * `Authorization: Bearer` or `?token=` (Eden and browsers cannot set headers on a WebSocket),
  * accepts HS256 only, requires `exp` and the session claim, and requires the session to still
  * exist, so deleting a session revokes its token at once.
  */
 export function createAuthGuard({ sessions, jwtSecret }: AuthDeps) {
+  const verified = new VerifiedTokens()
   return new Elysia({ name: 'auth.session' })
     .use(jwt({ name: 'sessionJwt', secret: jwtSecret, alg: 'HS256' }))
     .resolve({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
       const queryToken = typeof query?.token === 'string' ? query.token : null
       const token = bearerToken(headers.authorization) ?? queryToken
       if (!token) return status(401, unauthorized(set, 'Send the session token as "Authorization: Bearer <token>".'))
-      const claims = await sessionJwt.verify(token, { algorithms: ['HS256'], requiredClaims: ['exp', SESSION_CLAIM] })
-      const sessionId = claims ? claims[SESSION_CLAIM] : undefined
-      if (typeof sessionId !== 'string') {
-        return status(401, unauthorized(set, 'The token is invalid or expired; pair again with POST /api/session.'))
+      let sessionId = verified.get(token)
+      if (sessionId === undefined) {
+        const claims = await sessionJwt.verify(token, { algorithms: ['HS256'], requiredClaims: ['exp', SESSION_CLAIM] })
+        const claimed = claims ? claims[SESSION_CLAIM] : undefined
+        if (!claims || typeof claimed !== 'string' || typeof claims.exp !== 'number') {
+          return status(401, unauthorized(set, 'The token is invalid or expired; pair again with POST /api/session.'))
+        }
+        sessionId = claimed
+        verified.remember(token, claimed, claims.exp)
       }
       const session = sessions.get(sessionId)
       if (!session) return status(401, unauthorized(set, 'The session of this token has ended; pair again with POST /api/session.'))

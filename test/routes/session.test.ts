@@ -157,6 +157,14 @@ describe('session token', () => {
     expect((await get(t, await sign({ sid: t.sessionId }, 'HS256', TEST_JWT_SECRET, null))).status).toBe(401)
   })
 
+  it('refuses a token once its exp passes, even after it was accepted', async () => {
+    await using t = await makeTestApp()
+    const token = await sign({ sid: t.sessionId }, 'HS256', TEST_JWT_SECRET, Math.floor(Date.now() / 1000) + 2)
+    expect((await get(t, token)).status).toBe(200)
+    await Bun.sleep(3100)
+    expect((await get(t, token)).status).toBe(401)
+  })
+
   it('accepts a well-formed HS256 token for a live session', async () => {
     await using t = await makeTestApp()
     expect((await get(t, await sign({ sid: t.sessionId }))).status).toBe(200)
