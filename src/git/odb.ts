@@ -1,7 +1,7 @@
 /**
- * Repository handle and object access: isomorphic-git reads loose and packed objects; this adds
- * what it lacks (objects/info/alternates, a process-wide cache of immutable tree objects, git's
- * unique-abbreviation rule) and writes loose objects itself (no hooks or filters can run).
+ * Repository handle and object access: objects are read by pack.ts (loose and packed, across
+ * objects/info/alternates); this adds a process-wide cache of immutable tree objects, git's
+ * unique-abbreviation rule, and writes loose objects itself (no hooks or filters can run).
  */
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import git from 'isomorphic-git'
 import { BadRequestError, NotFoundError } from '../http/errors'
+import { packIndexes, readRawObject } from './pack'
 
 export type TreeEntry = { mode: string; name: string; oid: string }
 
@@ -19,8 +20,6 @@ export type Repo = {
   gitdir: string
   /** Git dirs whose `objects/` are searched, own first, then alternates. */
   objectGitdirs: string[]
-  /** isomorphic-git's cache (pack indexes), shared by every call on this handle. */
-  cache: object
 }
 
 export function openRepo(dir: string): Repo {
@@ -44,7 +43,7 @@ export function openRepo(dir: string): Repo {
   if (existsSync(join(gitdir, 'commondir'))) {
     throw new BadRequestError(`${dir} is a linked worktree; use the main checkout instead.`, 'unsupported_repo')
   }
-  return { dir: fs.realpathSync(root), gitdir, objectGitdirs: [gitdir, ...alternateGitdirs(join(gitdir, 'objects'), 0)], cache: {} }
+  return { dir: fs.realpathSync(root), gitdir, objectGitdirs: [gitdir, ...alternateGitdirs(join(gitdir, 'objects'), 0)] }
 }
 
 export function isGitRepo(dir: string): boolean {
@@ -71,15 +70,9 @@ function alternateGitdirs(objectsDir: string, depth: number): string[] {
 }
 
 export async function readObject(repo: Repo, oid: string): Promise<{ type: string; content: Uint8Array }> {
-  for (const gitdir of repo.objectGitdirs) {
-    try {
-      const r = await git.readObject({ fs, gitdir, oid, format: 'content', cache: repo.cache })
-      return { type: r.type, content: r.object as Uint8Array }
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'NotFoundError') throw err
-    }
-  }
-  throw new NotFoundError(`git object ${oid} is missing from the repository.`, 'object_missing')
+  const obj = readRawObject(repo.objectGitdirs, oid)
+  if (!obj) throw new NotFoundError(`git object ${oid} is missing from the repository.`, 'object_missing')
+  return obj
 }
 
 export async function readBlob(repo: Repo, oid: string): Promise<Uint8Array> {
@@ -182,32 +175,6 @@ export function writeObject(gitdir: string, type: string, content: Uint8Array): 
 }
 
 // ---- abbreviation, as repo_find_unique_abbrev does it ----
-
-type PackIdx = { count: number; names: Buffer }
-const idxCache = new Map<string, { mtime: number; idx: PackIdx }>()
-
-function packIndexes(gitdir: string): PackIdx[] {
-  const packDir = join(gitdir, 'objects', 'pack')
-  if (!existsSync(packDir)) return []
-  const out: PackIdx[] = []
-  for (const name of readdirSync(packDir)) {
-    if (!name.endsWith('.idx')) continue
-    const file = join(packDir, name)
-    const mtime = statSync(file).mtimeMs
-    const hit = idxCache.get(file)
-    if (hit && hit.mtime === mtime) {
-      out.push(hit.idx)
-      continue
-    }
-    const buf = readFileSync(file)
-    if (buf.readUInt32BE(0) !== 0xff744f63 || buf.readUInt32BE(4) !== 2) continue
-    const count = buf.readUInt32BE(8 + 255 * 4)
-    const idx = { count, names: buf.subarray(8 + 256 * 4, 8 + 256 * 4 + count * 20) }
-    idxCache.set(file, { mtime, idx })
-    out.push(idx)
-  }
-  return out
-}
 
 function commonHexPrefix(a: string, b: string): number {
   let i = 0

@@ -25,7 +25,7 @@ function initRepo(dir: string, sourceGitdirs: string[], branch: string): Repo {
   writeFileSync(join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`)
   writeFileSync(join(gitdir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n')
   writeFileSync(join(gitdir, 'objects', 'info', 'alternates'), sourceGitdirs.map((g) => join(g, 'objects')).join('\n') + '\n')
-  return { dir: fs.realpathSync(dir), gitdir, objectGitdirs: [gitdir, ...sourceGitdirs], cache: {} }
+  return { dir: fs.realpathSync(dir), gitdir, objectGitdirs: [gitdir, ...sourceGitdirs] }
 }
 
 async function identityLine(src: Repo): Promise<string> {
