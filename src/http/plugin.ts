@@ -23,6 +23,22 @@ function describeValidation(error: ValidationError): string {
 const startTimes = new WeakMap<Request, number>()
 
 /**
+ * The status a client saw: an error answered as a Response (AppError.toResponse) or a framework
+ * error (unknown route) carries it there, not in `set.status`.
+ */
+function answeredStatus(responseValue: unknown, setStatus: unknown): number {
+  if (responseValue instanceof Response) return responseValue.status
+  if (responseValue instanceof AppError) return responseValue.status
+  const cause = (responseValue as { cause?: unknown } | null)?.cause
+  if (cause instanceof AppError) return cause.status
+  if (responseValue instanceof Error) {
+    const status = (responseValue as { status?: unknown }).status
+    return typeof status === 'number' ? status : 500
+  }
+  return typeof setStatus === 'number' ? setStatus : 200
+}
+
+/**
  * Everything that applies to every request: Host and Origin checks, JSON bodies whatever the
  * Content-Type, the body bound, the error model and the request log. Used once, globally.
  */
@@ -74,10 +90,13 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
       set.status = 500
       return errorResponse(500, 'internal', 'The server failed on this request; see its log.')
     })
-    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+    .onAfterResponse({ as: 'global' }, (context) => {
+      const { request, set, responseValue } = context
       const started = startTimes.get(request)
       const url = new URL(request.url)
-      const status = typeof set.status === 'number' ? set.status : 200
+      // An error answered as a Response (AppError.toResponse) carries its status there, not in set.
+      // On the error path Elysia hands the error itself, not the Response onError made of it.
+      const status = answeredStatus(responseValue ?? (context as { error?: unknown }).error, set.status)
       logger.info('request', {
         method: request.method,
         path: redactUrl(url.pathname + url.search),

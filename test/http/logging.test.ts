@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'bun:test'
+import { createApp } from '../../src/app'
+import { createLogger } from '../../src/http/logger'
+import { createServices } from '../../src/services'
+import { makeTestApp } from '../fixtures/app'
+
+async function loggedApp() {
+  const t = await makeTestApp()
+  const lines: string[] = []
+  const services = createServices(t.config, createLogger('info', 'json', (line) => lines.push(line)))
+  const app = createApp(services)
+  return {
+    lines,
+    app,
+    t,
+    async [Symbol.asyncDispose]() {
+      await services.shutdown()
+      await t[Symbol.asyncDispose]()
+    },
+  }
+}
+
+async function settle() {
+  await Bun.sleep(20)
+}
+
+describe('request log', () => {
+  it('writes one JSON line per request with method, path, status and duration', async () => {
+    await using l = await loggedApp()
+    await l.app.handle(new Request('http://localhost/healthz'))
+    await settle()
+    const entries = l.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e.msg === 'request')
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({ level: 'info', method: 'GET', path: '/healthz', status: 200, ms: expect.any(Number) })
+  })
+
+  it('logs the real status of an error answer', async () => {
+    await using l = await loggedApp()
+    await l.app.handle(new Request('http://localhost/api/session/x', { headers: { authorization: 'Bearer nope' } }))
+    await l.app.handle(new Request('http://localhost/api/nothing-here'))
+    await l.app.handle(new Request('http://localhost/api/session', { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) }))
+    await l.app.handle(new Request('http://localhost/api/session', { method: 'POST', body: '{' }))
+    await settle()
+    const statuses = l.lines.map((line) => JSON.parse(line) as { status?: number }).map((e) => e.status)
+    expect(statuses).toEqual([401, 404, 413, 400])
+  })
+
+  it('never writes a token from the query string', async () => {
+    await using l = await loggedApp()
+    await l.app.handle(new Request(`http://localhost/api/session/x?token=${l.t.token}&x=1`))
+    await settle()
+    expect(l.lines.join('\n')).not.toContain(l.t.token)
+    expect(l.lines.join('\n')).toContain('token=[redacted]')
+  })
+
+  it('writes nothing at LOG_LEVEL=warn for a successful request', async () => {
+    await using t = await makeTestApp()
+    const lines: string[] = []
+    const services = createServices(t.config, createLogger('warn', 'text', (line) => lines.push(line)))
+    await createApp(services).handle(new Request('http://localhost/healthz'))
+    await settle()
+    await services.shutdown()
+    expect(lines).toEqual([])
+  })
+})
