@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path'
 import type { FilePatch } from './types'
-import { comparePaths } from './dirc'
+import { comparePaths, type GitIndex } from './dirc'
 import { abbreviator, commitTree, flattenTree, readBlob, resolveCommit, type Repo } from './odb'
 import { renderFilePatch, type Side } from './unified'
 import { hashWorkFile, readWorkContent, readWorkingSet, type WorkFile } from './worktree'
@@ -43,15 +43,43 @@ export async function baseTree(repo: Repo, base: string): Promise<{ commit: stri
 
 type Pending = { oldPath: string | null; newPath: string | null }
 
+type BaseEntry = { mode: string; oid: string }
+/** The base entry of each index entry's path (by index position), and the base paths the index lacks. */
+type IndexVsBase = { tree: string | null; byEntry: (BaseEntry | undefined)[]; unindexed: string[] }
+
+const pairs = new WeakMap<GitIndex, IndexVsBase>()
+
+/**
+ * Pairs index entries with base entries once per (parsed index, base tree): both are cached and
+ * immutable, so a warm diff looks nothing up by path for the files whose stat data is clean.
+ */
+function indexVsBase(index: GitIndex, tree: string | null, base: Flat): IndexVsBase {
+  const hit = pairs.get(index)
+  if (hit && hit.tree === tree) return hit
+  const byEntry: (BaseEntry | undefined)[] = new Array(index.entries.length)
+  const indexed = new Set<string>()
+  for (let i = 0; i < index.entries.length; i++) {
+    const path = index.entries[i]!.path
+    byEntry[i] = base.get(path)
+    indexed.add(path)
+  }
+  const unindexed: string[] = []
+  for (const path of base.keys()) if (!indexed.has(path)) unindexed.push(path)
+  const pair = { tree, byEntry, unindexed }
+  pairs.set(index, pair)
+  return pair
+}
+
 export async function diffAgainst(repo: Repo, tree: string | null): Promise<FilePatch[]> {
   const base = await flatTree(repo, tree)
-  const { files } = await readWorkingSet(repo)
+  const { index, files, present } = await readWorkingSet(repo)
+  const pair = indexVsBase(index, tree, base)
   const isLink = (mode: string) => mode === '160000'
   const added: WorkFile[] = []
   const changed: string[] = []
   const newBytes = new Map<string, Uint8Array>()
   for (const f of files.values()) {
-    const b = base.get(f.path)
+    const b = f.at >= 0 ? pair.byEntry[f.at] : base.get(f.path)
     if (isLink(f.mode) || (b && isLink(b.mode))) continue
     if (!b) {
       added.push(f)
@@ -62,8 +90,15 @@ export async function diffAgainst(repo: Repo, tree: string | null): Promise<File
     if (bytes) newBytes.set(f.path, bytes)
     if (oid !== b.oid || f.mode !== b.mode) changed.push(f.path)
   }
-  const deleted: string[] = []
-  for (const [path, b] of base) if (!files.has(path) && !isLink(b.mode)) deleted.push(path)
+  // deleted: base paths with no working file, whether the index still has them or not
+  const deletedSet = new Set<string>()
+  for (let i = 0; i < index.entries.length; i++) {
+    const b = pair.byEntry[i]
+    if (b && !present[i] && !isLink(b.mode) && !files.has(index.entries[i]!.path)) deletedSet.add(index.entries[i]!.path)
+  }
+  for (const path of pair.unindexed) if (!files.has(path) && !isLink(base.get(path)!.mode)) deletedSet.add(path)
+  // in base order, as the loop over the base map gave them before
+  const deleted = deletedSet.size === 0 ? [] : [...base.keys()].filter((p) => deletedSet.has(p))
 
   const pending: Pending[] = changed.map((p) => ({ oldPath: p, newPath: p }))
   const deletedByOid = new Map<string, string[]>()

@@ -3,7 +3,7 @@
  * .git/index (git's own rule, racy timestamps included) so unchanged files are never read or
  * hashed; untracked files come from a directory walk that skips ignored directories.
  */
-import { lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import git from 'isomorphic-git'
 import * as fs from 'node:fs'
@@ -18,13 +18,32 @@ export type WorkFile = {
   oid: string | null
   stat: Stats | null
   entry: IndexEntry | null
+  /** Position of `entry` in index.entries (the first stage of a conflicted path); -1 when untracked. */
+  at: number
 }
 
-export type WorkingSet = { index: GitIndex; files: Map<string, WorkFile> }
+export type WorkingSet = {
+  index: GitIndex
+  files: Map<string, WorkFile>
+  /** By index position: 1 when that entry's path is in `files` (so a 0 on a stage-0 entry is a deleted file). */
+  present: Uint8Array
+}
 
+const fileModeByConfig = new Map<string, { key: string; trusted: boolean }>()
+
+/** core.filemode, re-read only when .git/config changes (isomorphic-git parses the file on every call). */
 export async function fileModeTrusted(repo: Repo): Promise<boolean> {
+  const file = join(repo.gitdir, 'config')
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false })
+  const key = st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : 'none'
+  const hit = fileModeByConfig.get(file)
+  if (hit && hit.key === key) return hit.trusted
   const v = await git.getConfig({ fs, gitdir: repo.gitdir, path: 'core.filemode' })
-  return v === undefined || v === true || v === 'true'
+  const trusted = v === undefined || v === true || v === 'true'
+  fileModeByConfig.delete(file)
+  if (fileModeByConfig.size >= 64) fileModeByConfig.delete(fileModeByConfig.keys().next().value!)
+  fileModeByConfig.set(file, { key, trusted })
+  return trusted
 }
 
 const modeString = (mode: number) => mode.toString(8).padStart(6, '0')
@@ -65,49 +84,86 @@ function lstatOrNull(p: string): Stats | null {
   }
 }
 
+/** What an index implies for reading a working tree, worked out once per parsed index. */
+type IndexPlan = {
+  dir: string
+  /** Absolute path of each index entry, by position. */
+  abs: string[]
+  /** Directory ("" for the root) → names of the tracked paths directly in it. */
+  namesByDir: Map<string, Set<string>>
+  /** Every directory above a tracked path. */
+  trackedDirs: Set<string>
+}
+
+const plans = new WeakMap<GitIndex, IndexPlan>()
+
+function planFor(index: GitIndex, dir: string): IndexPlan {
+  const hit = plans.get(index)
+  if (hit && hit.dir === dir) return hit
+  const abs: string[] = new Array(index.entries.length)
+  const namesByDir = new Map<string, Set<string>>()
+  const trackedDirs = new Set<string>()
+  const prefix = dir.endsWith('/') ? dir : dir + '/'
+  for (let i = 0; i < index.entries.length; i++) {
+    const path = index.entries[i]!.path
+    abs[i] = prefix + path
+    const slash = path.lastIndexOf('/')
+    const parent = slash < 0 ? '' : path.slice(0, slash)
+    let names = namesByDir.get(parent)
+    if (!names) {
+      names = new Set()
+      namesByDir.set(parent, names)
+      for (let j = path.indexOf('/'); j >= 0; j = path.indexOf('/', j + 1)) trackedDirs.add(path.slice(0, j))
+    }
+    names.add(path.slice(slash + 1))
+  }
+  const plan = { dir, abs, namesByDir, trackedDirs }
+  plans.set(index, plan)
+  return plan
+}
+
+const S_IFMT = 0o170000
+const S_IFREG = 0o100000
+const S_IFLNK = 0o120000
+
 /** Tracked files (present ones) and untracked, not-ignored files, keyed by repo-relative path. */
 export async function readWorkingSet(repo: Repo): Promise<WorkingSet> {
   const index = readIndex(repo.gitdir)
   const trustMode = await fileModeTrusted(repo)
+  const plan = planFor(index, repo.dir)
   const files = new Map<string, WorkFile>()
-  const tracked = new Set<string>()
-  for (const e of index.entries) {
-    tracked.add(e.path)
-    if (files.has(e.path)) {
-      // a conflicted path has several stages: its working file is simply "changed"
-      files.get(e.path)!.oid = null
+  const entries = index.entries
+  const present = new Uint8Array(entries.length)
+  let prevPath = ''
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!
+    if (e.path === prevPath) {
+      // a conflicted path has several (adjacent) stages: its working file is simply "changed"
+      const f = files.get(e.path)
+      if (f) f.oid = null
       continue
     }
-    if ((e.mode & 0o170000) === 0o160000 || e.skipWorktree) {
-      files.set(e.path, { path: e.path, mode: modeString(e.mode), oid: e.oid, stat: null, entry: e })
+    prevPath = e.path
+    if ((e.mode & S_IFMT) === 0o160000 || e.skipWorktree) {
+      files.set(e.path, { path: e.path, mode: modeString(e.mode), oid: e.oid, stat: null, entry: e, at: i })
+      present[i] = 1
       continue
     }
-    const st = lstatOrNull(join(repo.dir, e.path))
-    if (!st || !(st.isFile() || st.isSymbolicLink())) continue
+    const st = lstatOrNull(plan.abs[i]!)
+    if (!st) continue
+    const fmt = st.mode & S_IFMT
+    if (fmt !== S_IFREG && fmt !== S_IFLNK) continue
     const clean = e.stage === 0 && !e.intentToAdd && statMatches(e, st, index)
-    files.set(e.path, { path: e.path, mode: statMode(st, trustMode, e.mode), oid: clean ? e.oid : null, stat: st, entry: e })
-  }
-  const trackedDirs = new Set<string>()
-  for (const p of tracked) {
-    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) trackedDirs.add(p.slice(0, i))
+    files.set(e.path, { path: e.path, mode: statMode(st, trustMode, e.mode), oid: clean ? e.oid : null, stat: st, entry: e, at: i })
+    present[i] = 1
   }
   const exclude = loadExclude(repo.gitdir)
-  walkUntracked(repo, '', exclude ? [exclude] : [], tracked, trackedDirs, trustMode, files)
-  return { index, files }
+  walkUntracked(repo, '', exclude ? [exclude] : [], plan, trustMode, files)
+  return { index, files, present }
 }
 
-function walkUntracked(
-  repo: Repo,
-  rel: string,
-  parentStack: RuleSet[],
-  tracked: Set<string>,
-  trackedDirs: Set<string>,
-  trustMode: boolean,
-  out: Map<string, WorkFile>,
-): void {
+function walkUntracked(repo: Repo, rel: string, parentStack: RuleSet[], plan: IndexPlan, trustMode: boolean, out: Map<string, WorkFile>): void {
   const abs = rel === '' ? repo.dir : join(repo.dir, rel)
-  const own = loadIgnoreFile(repo.dir, rel)
-  const stack = own ? [...parentStack, own] : parentStack
   let dirents
   try {
     dirents = readdirSync(abs, { withFileTypes: true })
@@ -116,22 +172,27 @@ function walkUntracked(
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return
     throw err
   }
+  // the listing already says whether there is a .gitignore: no existence check per directory
+  const own = dirents.some((d) => d.name === '.gitignore') ? loadIgnoreFile(repo.dir, rel) : null
+  const stack = own ? [...parentStack, own] : parentStack
+  const tracked = plan.namesByDir.get(rel)
   for (const d of dirents) {
     const name = d.name
-    if (name === '.git' && rel === '') continue
-    const path = rel === '' ? name : `${rel}/${name}`
     if (d.isDirectory()) {
       if (name === '.git') continue
+      const path = rel === '' ? name : `${rel}/${name}`
       // untracked files inside an ignored directory are ignored even next to tracked ones,
       // and tracked files are found through the index, so an ignored directory is never walked
       if (isIgnored(stack, path, true)) continue
       // a nested repository is listed by git as one untracked entry, never descended into
-      if (!trackedDirs.has(path) && lstatOrNull(join(abs, name, '.git'))) continue
-      walkUntracked(repo, path, stack, tracked, trackedDirs, trustMode, out)
+      if (!plan.trackedDirs.has(path) && lstatOrNull(join(abs, name, '.git'))) continue
+      walkUntracked(repo, path, stack, plan, trustMode, out)
     } else if (d.isFile() || d.isSymbolicLink()) {
-      if (tracked.has(path) || isIgnored(stack, path, false)) continue
+      if (tracked?.has(name) || (name === '.git' && rel === '')) continue
+      const path = rel === '' ? name : `${rel}/${name}`
+      if (isIgnored(stack, path, false)) continue
       const st = lstatSync(join(abs, name))
-      out.set(path, { path, mode: statMode(st, trustMode), oid: null, stat: st, entry: null })
+      out.set(path, { path, mode: statMode(st, trustMode), oid: null, stat: st, entry: null, at: -1 })
     }
   }
 }
