@@ -56,6 +56,37 @@ describe('the compiled binary', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order)
   })
 
+  it('prints a pairing QR code for the start directory when stdout is a terminal', async () => {
+    await using server = await startBinary()
+    const bin = await compiledBinary()
+    // script(1) gives the binary a real terminal as stdout, as when a user starts it by hand.
+    const proc = Bun.spawn(['script', '-qfc', `${bin} --port 0`, '/dev/null'], {
+      cwd: server.repo,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: server.dir, REPO_ALLOWLIST: server.allowed, STATE_DIR: join(server.dir, 'state2'), LOG_LEVEL: 'warn' },
+      // script(1) ends when its stdin does, so keep one open.
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const reader = proc.stdout.getReader()
+    let out = ''
+    const deadline = Date.now() + 10_000
+    while (!/Scan with[^\n]*\n([^\n]*\n){10}/.test(out) && Date.now() < deadline) {
+      const { value, done } = await reader.read()
+      if (done) break
+      out += new TextDecoder().decode(value)
+    }
+    proc.kill('SIGTERM')
+    await proc.exited
+    expect(out).toContain(`Scan with the Cockpit Coder app to pair with ${server.repo}`)
+    expect(out).toMatch(/[▀▄█]{5}/)
+  })
+
+  it('prints no QR code when stdout is not a terminal', async () => {
+    await using server = await startBinary()
+    expect(server.stdout).not.toContain('Scan with')
+  })
+
   it('listens on 127.0.0.1 only by default', async () => {
     await using server = await startBinary()
     expect(listeningAddresses(server.port)).toEqual(['0100007F'])
