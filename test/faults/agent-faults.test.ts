@@ -19,12 +19,12 @@ beforeAll(async () => {
   agent = writeFakeAgent()
   app = await makeTestApp({ env: { AGENT_CUSTOM_CMD: agent.path } })
   app.services.events.forSession(app.sessionId).subscribe((event) => events.push(event))
-})
+}, 30_000)
 
 afterAll(async () => {
   await app?.[Symbol.asyncDispose]()
   agent?.[Symbol.dispose]()
-})
+}, 30_000)
 
 async function startTask(instruction: string): Promise<string> {
   const answer = await jsonOf<TaskView>(await app.request('/api/tasks', { method: 'POST', json: { instruction, agent: 'custom' } }))
@@ -57,7 +57,7 @@ describe('an agent that crashes mid-task', () => {
     expect(own.filter((event) => event.type === 'status').at(-1)).toMatchObject({ status: 'failed' })
     // The background `sleep 300` it left went with its terminal's session.
     await expectNoLeftovers([marker])
-  })
+  }, 30_000)
 
   it('fails the task naming the signal when the agent dies of one', async () => {
     const marker = uniqueMarker('crash-signal')
@@ -67,7 +67,7 @@ describe('an agent that crashes mid-task', () => {
     expect(view.exitCode).toBeUndefined()
     expect(view.error).toBe('Agent custom was killed by SIGSEGV: about to crash')
     await expectNoLeftovers([marker])
-  })
+  }, 30_000)
 })
 
 describe('an agent that ignores SIGTERM', () => {
@@ -85,5 +85,5 @@ describe('an agent that ignores SIGTERM', () => {
     expect(elapsed).toBeLessThan(3000)
     // The answer comes once the whole tree is gone: nothing to wait for.
     await expectNoLeftovers([marker], [], 0)
-  })
+  }, 30_000)
 })

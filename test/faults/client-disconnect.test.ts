@@ -13,9 +13,18 @@ let baseUrl: string
 let wsUrl: string
 
 beforeEach(async () => {
-  app = await makeTestApp({ env: { CMD_ALLOWLIST: 'sleep *,yes *', PTY_SCROLLBACK_BYTES: String(64 * 1024), CMD_OUTPUT_LIMIT_BYTES: String(64 * 1024) } })
+  // The terminal layer takes its shell from $SHELL when the services are built. /bin/sh, not the
+  // user's bash: a bash killed while its .bashrc runs `pyenv rehash` leaves pyenv's lock behind.
+  const shell = process.env.SHELL
+  process.env.SHELL = '/bin/sh'
+  try {
+    app = await makeTestApp({ env: { CMD_ALLOWLIST: 'sleep *,yes *', PTY_SCROLLBACK_BYTES: String(64 * 1024), CMD_OUTPUT_LIMIT_BYTES: String(64 * 1024) } })
+  } finally {
+    if (shell === undefined) delete process.env.SHELL
+    else process.env.SHELL = shell
+  }
   ;({ baseUrl, wsUrl } = app.listen())
-})
+}, 30_000)
 
 afterEach(async () => {
   await app?.[Symbol.asyncDispose]()
@@ -64,7 +73,7 @@ describe('an HTTP client that aborts ?wait=true', () => {
     expect(app.services.commands.runningCount).toBe(1)
     await waitFor('the command to end', () => app.services.commands.runningCount === 0, 10_000)
     await expectNoLeftovers([`sleep ${duration}`])
-  })
+  }, 30_000)
 
   it('still times out a flooding command, whose kept output stays bounded', async () => {
     const marker = uniqueMarker('cmd-flood')
@@ -83,7 +92,7 @@ describe('an HTTP client that aborts ?wait=true', () => {
     expect(view.body).toMatchObject({ status: 'timedOut', truncated: true })
     expect(Buffer.byteLength(view.body.output)).toBeLessThanOrEqual(64 * 1024)
     await expectNoLeftovers([marker], [], 0)
-  })
+  }, 30_000)
 
   it('survives twenty aborted waits at once: every request is answered or aborted, none leaks', async () => {
     const duration = uniqueSleep(0)
@@ -102,7 +111,7 @@ describe('an HTTP client that aborts ?wait=true', () => {
     await healthzPromptly()
     await waitFor('every command to end', () => app.services.commands.runningCount === 0, 10_000)
     await expectNoLeftovers([`sleep ${duration}`])
-  })
+  }, 30_000)
 })
 
 describe('a WebSocket client that closes mid-flood', () => {
@@ -127,7 +136,7 @@ describe('a WebSocket client that closes mid-flood', () => {
     expect((await app.request(`/api/session/${app.sessionId}`, { method: 'DELETE' })).status).toBe(200)
     await expectNoLeftovers([marker])
     expect(app.services.terminals.runningCount).toBe(0)
-  })
+  }, 30_000)
 
   it('/ws/events: the server drops its listener and keeps running the command to its end', async () => {
     const marker = uniqueMarker('events-flood')
@@ -148,5 +157,5 @@ describe('a WebSocket client that closes mid-flood', () => {
     }, 10_000)
     expect(ended.status).toBe('timedOut')
     await expectNoLeftovers([marker])
-  })
+  }, 30_000)
 })

@@ -40,7 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.[Symbol.asyncDispose]()
-})
+}, 30_000)
 
 function expectClientError(answer: Answer, status: number, kind: string) {
   expect([answer.status, answer.body.error]).toEqual([status, kind])
@@ -51,18 +51,18 @@ describe('a session whose repo was deleted', () => {
   it('answers git diff and status with 400 not_a_repo naming the repo', async () => {
     expectClientError(await ask('/api/git/diff'), 400, 'not_a_repo')
     expectClientError(await ask('/api/git/status'), 400, 'not_a_repo')
-  })
+  }, 30_000)
 
   it('answers a command with 409 repo_missing naming the repo, with or without a cwd', async () => {
     expectClientError(await ask('/api/cmd?wait=true', { method: 'POST', json: { cmd: 'echo hello' } }), 409, 'repo_missing')
     expectClientError(await ask('/api/cmd', { method: 'POST', json: { cmd: 'echo hello', cwd: 'src' } }), 409, 'repo_missing')
     expectClientError(await ask('/api/cmd', { method: 'POST', json: { cmd: 'echo hello', cwd: app.repo } }), 409, 'repo_missing')
-  })
+  }, 30_000)
 
   it('still refuses commands off the allowlist with 403 before looking at the repo', async () => {
     const answer = await ask('/api/cmd', { method: 'POST', json: { cmd: 'rm -rf /' } })
     expect([answer.status, answer.body.error]).toEqual([403, 'command_not_allowed'])
-  })
+  }, 30_000)
 
   it('accepts a new task that then fails, saying its workspace could not be made', async () => {
     const started = await ask('/api/tasks', { method: 'POST', json: { instruction: 'after the repo is gone' } })
@@ -74,7 +74,7 @@ describe('a session whose repo was deleted', () => {
     })
     expect(String(task.error)).toContain('Could not create the task workspace')
     expect(existsSync(join(app.stateDir, 'workspaces', app.sessionId, id))).toBe(false)
-  })
+  }, 30_000)
 
   it('still serves the saved patches of a finished task and refuses to apply them with 400', async () => {
     const patches = await ask(`/api/tasks/${completedTaskId}/patches`)
@@ -82,18 +82,18 @@ describe('a session whose repo was deleted', () => {
     expect((patches.body.patches as unknown[]).length).toBe(1)
     expectClientError(await ask(`/api/tasks/${completedTaskId}/apply`, { method: 'POST', json: {} }), 400, 'not_a_repo')
     expect((await taskStatus(completedTaskId)).status).toBe('completed')
-  })
+  }, 30_000)
 
   it('cancels the task that was running in its own workspace', async () => {
     const cancelled = await ask(`/api/tasks/${runningTaskId}/cancel`, { method: 'POST' })
     expect([cancelled.status, cancelled.body.status]).toEqual([200, 'cancelled'])
     await expectNoLeftovers([marker])
-  })
+  }, 30_000)
 
   it('reads and ends the session, leaving no workspace behind', async () => {
     expect((await ask(`/api/session/${app.sessionId}`)).status).toBe(200)
     expect((await ask(`/api/session/${app.sessionId}`, { method: 'DELETE' })).status).toBe(200)
     expect(existsSync(join(app.stateDir, 'workspaces', app.sessionId))).toBe(false)
     await expectNoLeftovers([marker])
-  })
+  }, 30_000)
 })

@@ -17,7 +17,8 @@ export type BusyServer = {
 
 /** Starts the binary and gives it a running mock task, a running `sleep 60` and, if asked, live sockets. */
 export async function busyServer(options: { sockets: boolean }): Promise<BusyServer> {
-  const server = await startBinary({ env: { CMD_ALLOWLIST: 'sleep 60' } })
+  // /bin/sh: a bash killed during its .bashrc can leave a tool's lock (pyenv rehash) behind.
+  const server = await startBinary({ env: { CMD_ALLOWLIST: 'sleep 60', SHELL: '/bin/sh' } })
   const { sessionId, token } = await server.pair()
   const headers = { authorization: `Bearer ${token}` }
   const post = async (path: string, body: unknown) => jsonOf<Record<string, string>>(await fetch(`${server.baseUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) }))

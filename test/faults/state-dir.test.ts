@@ -50,7 +50,7 @@ describe('a STATE_DIR that cannot be written', () => {
     const cmd = await jsonOf<{ output: string }>(await app.request('/api/cmd?wait=true', { method: 'POST', json: { cmd: 'echo hello' } }))
     expect([cmd.status, cmd.body.output]).toEqual([200, 'hello\n'])
     expect((await app.request('/api/git/status')).status).toBe(200)
-  })
+  }, 30_000)
 
   it('in the compiled binary: it starts, pairs, and a task fails with the same reason', async () => {
     using scratch = scratchWithFile()

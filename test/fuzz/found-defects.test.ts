@@ -10,11 +10,11 @@ let app: TestApp
 
 beforeAll(async () => {
   app = await makeTestApp()
-})
+}, 30_000)
 
 afterAll(async () => {
   await app?.[Symbol.asyncDispose]()
-})
+}, 30_000)
 
 describe('GET /api/git/diff base', () => {
   it('answers a base with a NUL or another control character 400 invalid_revision, not 500', async () => {
@@ -22,12 +22,12 @@ describe('GET /api/git/diff base', () => {
       const answer = await jsonOf(await app.request(`/api/git/diff?base=${encodeURIComponent(base)}`))
       expect([answer.status, answer.body.error]).toEqual([400, 'invalid_revision'])
     }
-  })
+  }, 30_000)
 
   it('answers a base too long to be a file name 404 unknown_revision, not 500', async () => {
     for (const base of ['a'.repeat(256), '\u00e9'.repeat(200)]) {
       const answer = await jsonOf(await app.request(`/api/git/diff?base=${encodeURIComponent(base)}`))
       expect([answer.status, answer.body.error]).toEqual([404, 'unknown_revision'])
     }
-  })
+  }, 30_000)
 })

@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await target?.app[Symbol.asyncDispose]()
-})
+}, 30_000)
 
 function describeRequest(index: number, request: FuzzRequest): string {
   const body = request.body === undefined ? '' : typeof request.body === 'string' ? request.body : `<${request.body.byteLength} bytes>`

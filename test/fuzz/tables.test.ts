@@ -71,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.[Symbol.asyncDispose]()
   if (agentDir) rmSync(agentDir, { recursive: true, force: true })
-})
+}, 30_000)
 
 describe('command injection: refused', () => {
   const rows: [cmd: string, status: number, kind: string][] = [
@@ -110,7 +110,7 @@ describe('command injection: refused', () => {
   it.each(rows)('%j answers %d %s', async (cmd, status, kind) => {
     const answer = await post('/api/cmd?wait=true', { cmd })
     expect([answer.status, answer.body.error]).toEqual([status, kind])
-  })
+  }, 30_000)
 })
 
 describe('command injection: shell syntax is plain text', () => {
@@ -130,7 +130,7 @@ describe('command injection: shell syntax is plain text', () => {
     const answer = await post('/api/cmd?wait=true', { cmd })
     expect([answer.status, answer.body.code, answer.body.output]).toEqual([200, 0, output])
     expect(existsSync(join(app.repo, 'PWNED'))).toBe(false)
-  })
+  }, 30_000)
 })
 
 describe('path traversal: cmd cwd', () => {
@@ -157,7 +157,7 @@ describe('path traversal: cmd cwd', () => {
       const answer = await post('/api/cmd?wait=true', { cmd: 'echo hello', cwd })
       expect([cwd.slice(0, 60), answer.status, answer.body.error]).toEqual([cwd.slice(0, 60), status, kind])
     }
-  })
+  }, 30_000)
 })
 
 describe('path traversal: session repo', () => {
@@ -182,7 +182,7 @@ describe('path traversal: session repo', () => {
       const answer = await post('/api/session', { repo }, { authorization: `Bearer ${TEST_PAIRING_TOKEN}` })
       expect([repo, answer.status, answer.body.error]).toEqual([repo, status, kind])
     }
-  })
+  }, 30_000)
 })
 
 describe('path traversal: task edits and apply selections', () => {
@@ -191,20 +191,20 @@ describe('path traversal: task edits and apply selections', () => {
       const answer = await post('/api/tasks', { instruction: 'x', context: { mock: { edits: [{ file, content: 'x' }] } } })
       expect([file, answer.status, answer.body.error]).toEqual([file, 400, 'invalid_mock_spec'])
     }
-  })
+  }, 30_000)
 
   it('refuses a selection naming a file the task did not produce', async () => {
     for (const file of ['../README.md', '%2e%2e/README.md', `${app.repo}/src/app.txt`, `${sentinel}/secret.txt`, '.git/hooks/pre-commit', 'src/app.txt/../../x', 'link-out/secret.txt']) {
       const answer = await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file }] })
       expect([file, answer.status, answer.body.error]).toEqual([file, 400, 'invalid_selection'])
     }
-  })
+  }, 30_000)
 
   it('refuses hunk indices out of range', async () => {
     expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [-1] }] }).then((a) => [a.status, a.body.error])).toEqual([422, 'invalid_request'])
     expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [1] }] }).then((a) => [a.status, a.body.error])).toEqual([400, 'invalid_selection'])
     expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [2 ** 53] }] }).then((a) => [a.status, a.body.error])).toEqual([400, 'invalid_selection'])
-  })
+  }, 30_000)
 
   it("refuses an agent's patch into .GIT, through a symlink that leaves the repo, or with backslashes: 403, nothing written", async () => {
     const patches = await jsonOf<{ patches: { file: string }[] }>(await app.request(`/api/tasks/${hostileTaskId}/patches`))
@@ -219,5 +219,5 @@ describe('path traversal: task edits and apply selections', () => {
     // All or nothing: not even the harmless ok.txt was written, and the sentinel is untouched.
     expect(diffSnapshots(before, snapshotTree(app.root, [app.stateDir, join(app.repo, '.git', 'index')]))).toEqual([])
     expect(gitCli(app.repo, 'log', '--oneline').trim().split('\n')).toHaveLength(1)
-  })
+  }, 30_000)
 })

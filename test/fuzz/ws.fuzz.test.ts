@@ -37,7 +37,7 @@ describe('WebSocket upgrades with bad credentials', () => {
       expect([other.status, other.body.error]).toEqual([401, 'unauthorized'])
     }
     expect(checked).toBeGreaterThan(30)
-  })
+  }, 30_000)
 })
 
 let server: Awaited<ReturnType<typeof startBinary>>
