@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path'
 import type { FilePatch } from './types'
-import { comparePaths, type GitIndex } from './dirc'
+import { comparePaths, readIndex, type GitIndex } from './dirc'
 import { abbreviator, commitTree, flattenTree, readBlob, resolveCommit, type Repo } from './odb'
 import { renderFilePatch, type Side } from './unified'
 import { hashWorkFile, readWorkContent, readWorkingSet, type WorkFile } from './worktree'
@@ -72,8 +72,10 @@ function indexVsBase(index: GitIndex, tree: string | null, base: Flat): IndexVsB
 
 export async function diffAgainst(repo: Repo, tree: string | null): Promise<FilePatch[]> {
   const base = await flatTree(repo, tree)
-  const { index, files, present } = await readWorkingSet(repo)
+  const index = readIndex(repo.gitdir)
   const pair = indexVsBase(index, tree, base)
+  // files unchanged since the base are left out of `files` (only marked present)
+  const { files, present } = await readWorkingSet(repo, { index, base: pair.byEntry })
   const isLink = (mode: string) => mode === '160000'
   const added: WorkFile[] = []
   const changed: string[] = []

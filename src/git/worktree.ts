@@ -126,9 +126,15 @@ const S_IFMT = 0o170000
 const S_IFREG = 0o100000
 const S_IFLNK = 0o120000
 
-/** Tracked files (present ones) and untracked, not-ignored files, keyed by repo-relative path. */
-export async function readWorkingSet(repo: Repo): Promise<WorkingSet> {
-  const index = readIndex(repo.gitdir)
+/**
+ * Tracked files (present ones) and untracked, not-ignored files, keyed by repo-relative path.
+ * Given `against` (an index and the base-tree entry for each of its positions), a tracked file
+ * whose stat data is clean and whose blob and mode equal its base entry is only marked `present`:
+ * a diff has nothing to do with it, and most files of a big tree are such files.
+ */
+export async function readWorkingSet(repo: Repo, against?: { index: GitIndex; base: readonly ({ mode: string; oid: string } | undefined)[] }): Promise<WorkingSet> {
+  const index = against?.index ?? readIndex(repo.gitdir)
+  const base = against?.base
   const trustMode = await fileModeTrusted(repo)
   const plan = planFor(index, repo.dir)
   const files = new Map<string, WorkFile>()
@@ -154,8 +160,13 @@ export async function readWorkingSet(repo: Repo): Promise<WorkingSet> {
     const fmt = st.mode & S_IFMT
     if (fmt !== S_IFREG && fmt !== S_IFLNK) continue
     const clean = e.stage === 0 && !e.intentToAdd && statMatches(e, st, index)
-    files.set(e.path, { path: e.path, mode: statMode(st, trustMode, e.mode), oid: clean ? e.oid : null, stat: st, entry: e, at: i })
+    const mode = statMode(st, trustMode, e.mode)
     present[i] = 1
+    if (clean && base) {
+      const b = base[i]
+      if (b && b.oid === e.oid && b.mode === mode) continue
+    }
+    files.set(e.path, { path: e.path, mode, oid: clean ? e.oid : null, stat: st, entry: e, at: i })
   }
   const exclude = loadExclude(repo.gitdir)
   walkUntracked(repo, '', exclude ? [exclude] : [], plan, trustMode, files)
