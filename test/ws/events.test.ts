@@ -134,13 +134,13 @@ describe('/ws/events', () => {
     const pty = new TestSocket(t.ptyUrl())
     await pty.opened
     typeLine(pty, 'stty size')
-    await pty.untilText('\r27 91\r\n')
+    await pty.untilText('27 91\r\n')
     events.send(JSON.stringify({ type: 'resize', cols: 101, rows: 33 }))
     // Two sockets, no common order: wait until the resize has landed before asking the shell.
     const deadline = Date.now() + 5000
     while (t.terminals.terminalOf(t.sessionId)?.cols !== 101 && Date.now() < deadline) await Bun.sleep(10)
     typeLine(pty, 'stty size')
-    await pty.untilText('\r33 101\r\n')
+    await pty.untilText('33 101\r\n')
     pty.close()
     events.close()
   })

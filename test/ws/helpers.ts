@@ -2,11 +2,27 @@ import { connect } from 'node:net'
 import { makeTestApp, type TestAppOptions } from '../fixtures/app'
 
 /**
+ * The shell the tests' terminals run. An interactive bash reads the machine's ~/.bashrc, which on
+ * a developer box may run pyenv or nvm hooks taking seconds per prompt under load; /bin/sh reads
+ * no rc file, so the tests measure the server, not the machine's shell set-up.
+ */
+export const TEST_SHELL = '/bin/sh'
+
+/**
  * The whole app (makeTestApp: the real auth guard, session store, event hub, tasks and terminal
  * layer as src/app.ts wires them) listening on a free port for real WebSocket clients.
  */
 export async function makeWsTestApp(options: TestAppOptions = {}) {
-  const app = await makeTestApp(options)
+  // The terminal layer picks $SHELL when the services are built; only for that moment.
+  const savedShell = process.env.SHELL
+  process.env.SHELL = TEST_SHELL
+  let app: Awaited<ReturnType<typeof makeTestApp>>
+  try {
+    app = await makeTestApp(options)
+  } finally {
+    if (savedShell === undefined) delete process.env.SHELL
+    else process.env.SHELL = savedShell
+  }
   const { baseUrl, wsUrl } = app.listen()
   const query = (extra: Record<string, string | number>) =>
     new URLSearchParams({ sessionId: app.sessionId, token: app.token, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })

@@ -35,7 +35,7 @@ describe('/ws/pty', () => {
     const socket = new TestSocket(t.ptyUrl())
     await socket.opened
     typeLine(socket, 'echo $((6*7)); pwd')
-    await socket.untilText(/\r42\r\n/)
+    await socket.untilText('42\r\n')
     await socket.untilText(`${t.repo}\r\n`)
     socket.close()
   })
@@ -46,7 +46,7 @@ describe('/ws/pty', () => {
     await socket.opened
     socket.send(JSON.stringify({ type: 'resize', cols: 101, rows: 33 }))
     typeLine(socket, 'stty size')
-    await socket.untilText('\r33 101\r\n')
+    await socket.untilText('33 101\r\n')
     socket.close()
   })
 
@@ -55,7 +55,7 @@ describe('/ws/pty', () => {
     const socket = new TestSocket(t.ptyUrl({ cols: 120, rows: 40 }))
     await socket.opened
     typeLine(socket, 'stty size')
-    await socket.untilText('\r40 120\r\n')
+    await socket.untilText('40 120\r\n')
     socket.close()
   })
 
@@ -113,7 +113,7 @@ describe('/ws/pty', () => {
     const socket = new TestSocket(t.ptyUrl())
     await socket.opened
     typeLine(socket, `printf '%s\\n' '{"type":"other"}' "[1,2]" '"q"' 007`)
-    await socket.untilText('\r{"type":"other"}\r\n[1,2]\r\n"q"\r\n007\r\n')
+    await socket.untilText('{"type":"other"}\r\n[1,2]\r\n"q"\r\n007\r\n')
     socket.close()
   })
 
