@@ -3,7 +3,7 @@
  * .git/index (git's own rule, racy timestamps included) so unchanged files are never read or
  * hashed; untracked files come from a directory walk that skips ignored directories.
  */
-import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs'
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import git from 'isomorphic-git'
 import * as fs from 'node:fs'
@@ -46,11 +46,16 @@ export async function fileModeTrusted(repo: Repo): Promise<boolean> {
   return trusted
 }
 
+// file type bits of st_mode (Stats' isSymbolicLink() and friends are method calls per file)
+const S_IFMT = 0o170000
+const S_IFREG = 0o100000
+const S_IFLNK = 0o120000
+
 const modeString = (mode: number) => mode.toString(8).padStart(6, '0')
 
 /** Mode git would record for this stat (100644/100755/120000), honouring core.filemode=false. */
 export function statMode(st: Stats, trustMode: boolean, fallback?: number): string {
-  if (st.isSymbolicLink()) return '120000'
+  if ((st.mode & S_IFMT) === S_IFLNK) return '120000'
   if (!trustMode && fallback !== undefined && (fallback === 0o100644 || fallback === 0o100755)) return modeString(fallback)
   return st.mode & 0o100 ? '100755' : '100644'
 }
@@ -62,7 +67,7 @@ export function statMatches(e: IndexEntry, st: Stats, index: GitIndex): boolean 
   if (e.size !== st.size % 2 ** 32) return false
   if (!near(st.mtimeMs, e.mtimeSec, e.mtimeNsec) || !near(st.ctimeMs, e.ctimeSec, e.ctimeNsec)) return false
   if (e.ino !== st.ino % 2 ** 32) return false
-  if (((e.mode & 0o170000) === 0o120000) !== st.isSymbolicLink()) return false
+  if (((e.mode & S_IFMT) === S_IFLNK) !== ((st.mode & S_IFMT) === S_IFLNK)) return false
   // racily clean: modified in the same instant the index was written
   const racy = index.mtimeSec < e.mtimeSec || (index.mtimeSec === e.mtimeSec && index.mtimeNsec <= e.mtimeNsec)
   return !racy
@@ -122,10 +127,6 @@ function planFor(index: GitIndex, dir: string): IndexPlan {
   return plan
 }
 
-const S_IFMT = 0o170000
-const S_IFREG = 0o100000
-const S_IFLNK = 0o120000
-
 /**
  * Tracked files (present ones) and untracked, not-ignored files, keyed by repo-relative path.
  * Given `against` (an index and the base-tree entry for each of its positions), a tracked file
@@ -183,11 +184,20 @@ function walkUntracked(repo: Repo, rel: string, parentStack: RuleSet[], plan: In
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return
     throw err
   }
-  // the listing already says whether there is a .gitignore: no existence check per directory
-  const own = dirents.some((d) => d.name === '.gitignore') ? loadIgnoreFile(repo.dir, rel) : null
-  const stack = own ? [...parentStack, own] : parentStack
+  // One pass sets tracked files aside (most entries of a big tree; the index covers them) and
+  // notes a .gitignore from the listing itself, with no existence check per directory.
   const tracked = plan.namesByDir.get(rel)
+  let hasIgnoreFile = false
+  const rest: Dirent[] = []
   for (const d of dirents) {
+    const name = d.name
+    if (name === '.gitignore') hasIgnoreFile = true
+    if (tracked !== undefined && tracked.has(name) && !d.isDirectory()) continue
+    rest.push(d)
+  }
+  const own = hasIgnoreFile ? loadIgnoreFile(repo.dir, rel) : null
+  const stack = own ? [...parentStack, own] : parentStack
+  for (const d of rest) {
     const name = d.name
     if (d.isDirectory()) {
       if (name === '.git') continue
@@ -199,7 +209,7 @@ function walkUntracked(repo: Repo, rel: string, parentStack: RuleSet[], plan: In
       if (!plan.trackedDirs.has(path) && lstatOrNull(join(abs, name, '.git'))) continue
       walkUntracked(repo, path, stack, plan, trustMode, out)
     } else if (d.isFile() || d.isSymbolicLink()) {
-      if (tracked?.has(name) || (name === '.git' && rel === '')) continue
+      if (name === '.git' && rel === '') continue
       const path = rel === '' ? name : `${rel}/${name}`
       if (isIgnored(stack, path, false)) continue
       const st = lstatSync(join(abs, name))
