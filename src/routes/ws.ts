@@ -42,8 +42,6 @@ type Connection = { message(message: string | Buffer | ArrayBuffer | Uint8Array)
 type RawServerSocket = ClientSocketRaw & TopicSocket & { data: Record<string, unknown> }
 type ClientSocketRaw = ConstructorParameters<typeof ClientSocket>[0]
 
-const ErrorBody = t.Object({ error: t.String(), message: t.String() })
-
 const sessionQuery = {
   sessionId: t.Optional(t.String({ description: "The token's session; another session's id is refused with 401" })),
   token: t.Optional(t.String({ description: 'The session JWT (or send Authorization: Bearer)' })),
@@ -61,15 +59,15 @@ function querySize(cols: number | undefined, rows: number | undefined): { cols: 
   return checkTerminalSize(cols, rows)
 }
 
-/**
- * Elysia rewrites incoming text before handlers see it (`"x"` becomes x, `1` a number, `[..]` an
- * array), which would corrupt keystrokes and pastes. Bun calls `data.message` on the raw socket
- * for every frame, so each connection takes that slot over and receives frames untouched.
- */
 function rawSocket(ws: { raw: unknown }): RawServerSocket {
   return ws.raw as RawServerSocket
 }
 
+/**
+ * Elysia rewrites incoming text before handlers see it (`"x"` becomes x, `1` a number, `[..]` an
+ * array), which would corrupt keystrokes and pastes. Bun calls `data.message` (and `data.drain`)
+ * on the raw socket, so each connection takes those slots over and receives frames untouched.
+ */
 function receiveRawFrames(raw: RawServerSocket, connection: Connection): void {
   raw.data.message = (_ws: unknown, message: string | Buffer) => connection.message(message)
   raw.data.drain = () => connection.drain?.()
@@ -172,7 +170,7 @@ export function createWsRoutes(deps: WsDeps) {
       },
       detail: {
         summary: 'Live terminal: raw output frames; JSON resize/input or raw keystrokes in; {"type":"exit"} then close',
-        tags: ['terminal'],
+        tags: ['websocket'],
         security: [{ bearerAuth: [] }],
       },
     })
@@ -208,12 +206,10 @@ export function createWsRoutes(deps: WsDeps) {
       },
       detail: {
         summary: 'Session events {seq, ts, type, ...}: resume frame, replay after resumeSeq, then live; ping/resize/user_message in',
-        tags: ['terminal'],
+        tags: ['websocket'],
         security: [{ bearerAuth: [] }],
       },
     })
 
   return new Elysia({ name: 'routes.ws' }).use(pty).use(eventStream)
 }
-
-export { ErrorBody as WsErrorBody }
