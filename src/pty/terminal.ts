@@ -45,7 +45,8 @@ export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number;
  * its kill() reports exit code 0 whatever happened. Bun's PTY is read from the event loop when the
  * fd is readable (about the bare-PTY rate), the kernel's PTY buffer throttles the writer, the child
  * is a session leader (pgid = sid = pid), and `exited`/`signalCode` are the real status. It needs no
- * native library, so the compiled binary has nothing to embed.
+ * native library, so the compiled binary has nothing to embed. Still, a flood (`yes`) read by Bun
+ * delays the event loop now and then: 5 ms timers fire up to ~80 ms late at p99 on a 2-core box.
  */
 export class Terminal {
   readonly pid: number
