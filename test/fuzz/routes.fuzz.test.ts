@@ -5,7 +5,6 @@
  * STATE_DIR: not the sentinel directory next to the repo, not the repo itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { join } from 'node:path'
 import { gitCli } from '../fixtures/app'
 import { jsonOf } from '../faults/support'
 import { Prng } from './prng'
