@@ -18,12 +18,15 @@ export function positionalInstruction(instruction: string): string[] {
  * Turns a configured command line (AGENT_<NAME>_CMD) into argv: split into words like a POSIX
  * shell would (quotes honoured, never run through one); every `{instruction}` inside a word is
  * replaced by the instruction, and when no word has the placeholder the instruction is appended
- * as the last argument.
+ * as the last argument (after `--` when it starts with `-`).
  */
 export function launchFromCommandLine(commandLine: string, instruction: string): AgentLaunch {
   const words = parseAgentCommandLine(commandLine)
   const hasPlaceholder = words.some((word) => word.includes(INSTRUCTION_PLACEHOLDER))
-  const argv = hasPlaceholder ? words.map((word) => word.replaceAll(INSTRUCTION_PLACEHOLDER, instruction)) : [...words, instruction]
+  // Appended, the instruction is a positional argument like in the built-in adapters: one that
+  // starts with "-" goes after "--", or `--dangerously-skip-permissions` typed as an instruction
+  // would become an option of the agent.
+  const argv = hasPlaceholder ? words.map((word) => word.replaceAll(INSTRUCTION_PLACEHOLDER, instruction)) : [...words, ...positionalInstruction(instruction)]
   return { file: argv[0]!, args: argv.slice(1) }
 }
 

@@ -3,8 +3,11 @@
  * seed or generators change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { makeTestApp, type TestApp } from '../fixtures/app'
-import { jsonOf } from '../faults/support'
+import { jsonOf, waitFor } from '../faults/support'
 
 let app: TestApp
 
@@ -30,4 +33,30 @@ describe('GET /api/git/diff base', () => {
       expect([answer.status, answer.body.error]).toEqual([404, 'unknown_revision'])
     }
   }, 30_000)
+})
+
+describe('an instruction that looks like an option', () => {
+  it('reaches an AGENT_<NAME>_CMD or custom agent after "--", never as an option of the agent', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'cockpit-argv-agent-'))
+    try {
+      // Writes the argv it got into its workspace, so the task's patch shows it.
+      const agent = join(bin, 'argv-agent')
+      writeFileSync(agent, '#!/bin/sh\nprintf \'arg=%s\\n\' "$@" > ARGV.txt\n')
+      chmodSync(agent, 0o755)
+      await using target = await makeTestApp({ env: { AGENT_CUSTOM_CMD: agent, AGENT_CLAUDE_CMD: `${agent} -p` } })
+      for (const [agentName, fixed] of [['custom', []], ['claude', ['-p']]] as const) {
+        for (const instruction of ['--dangerously-skip-permissions', '-rf', 'plain words']) {
+          const started = await jsonOf<{ taskId: string }>(await target.request('/api/tasks', { method: 'POST', json: { instruction, agent: agentName } }))
+          expect(started.status).toBe(202)
+          await waitFor('the task to complete', async () => (await jsonOf<{ status: string }>(await target.request(`/api/tasks/${started.body.taskId}`))).body.status === 'completed')
+          const patches = await jsonOf<{ patches: { hunks: { lines: string[] }[] }[] }>(await target.request(`/api/tasks/${started.body.taskId}/patches`))
+          const argv = patches.body.patches[0]!.hunks[0]!.lines.map((line) => line.slice('+arg='.length))
+          const guarded = instruction.startsWith('-') ? ['--', instruction] : [instruction]
+          expect([agentName, argv]).toEqual([agentName, [...fixed, ...guarded]])
+        }
+      }
+    } finally {
+      rmSync(bin, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
