@@ -1,7 +1,7 @@
 /**
  * Builds dist/cockpit-coder: one executable holding the server, the git layer, the agents and
- * the PTY library. Identifiers are not minified: Elysia's ahead-of-time compiler reads handler
- * source.
+ * the mock agent (terminals use Bun's own PTY, so there is no native library to embed).
+ * Identifiers are not minified: Elysia's ahead-of-time compiler reads handler source.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'

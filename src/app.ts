@@ -20,7 +20,8 @@ export function createApp(services: Services) {
   const auth = createAuthGuard({ sessions, jwtSecret: config.jwtSecret })
   const pairing = createPairing({ jwtSecret: config.jwtSecret, pairingToken: config.pairingToken, devMode: config.devMode })
 
-  return new Elysia({ name: 'cockpit-coder' })
+  // WebSocket options only take effect on the root instance; 1 MiB bounds one incoming frame.
+  return new Elysia({ name: 'cockpit-coder', websocket: { maxPayloadLength: 1024 * 1024 } })
     .use(createHttpPlugin({ config, logger: services.logger }))
     .use(
       swagger({

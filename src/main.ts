@@ -89,6 +89,8 @@ async function main(): Promise<void> {
       process.exit(1)
     }, 8000)
     forced.unref()
+    // Close frames first: Bun's stop() waits for open WebSockets, which would hold shutdown up.
+    services.sockets.closeAll()
     await app.server?.stop(false)
     await services.shutdown()
     await app.server?.stop(true)

@@ -49,7 +49,7 @@ export function createAuthGuard({ sessions, jwtSecret }: AuthDeps) {
   const verified = new VerifiedTokens()
   return new Elysia({ name: 'auth.session' })
     .use(jwt({ name: 'sessionJwt', secret: jwtSecret, alg: 'HS256' }))
-    .resolve({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
+    .derive({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
       const queryToken = typeof query?.token === 'string' ? query.token : null
       const token = bearerToken(headers.authorization) ?? queryToken
       if (!token) return status(401, unauthorized(set, 'Send the session token as "Authorization: Bearer <token>".'))
@@ -75,7 +75,7 @@ export type AuthGuard = ReturnType<typeof createAuthGuard>
 /** Verifies the pairing token and issues session tokens; used only by `POST /api/session`. */
 export function createPairing({ jwtSecret, pairingToken, devMode }: { jwtSecret: string; pairingToken: string; devMode: boolean }) {
   return new Elysia({ name: 'auth.pairing' })
-    .resolve({ as: 'scoped' }, ({ headers, set, status }) => {
+    .derive({ as: 'scoped' }, ({ headers, set, status }) => {
       const token = bearerToken(headers.authorization)
       const valid = token !== null && (secretsEqual(token, pairingToken) || (devMode && secretsEqual(token, 'DEV')))
       if (!valid) return status(401, unauthorized(set, 'POST /api/session needs "Authorization: Bearer <pairing token>" as printed at start-up.'))

@@ -26,9 +26,31 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   if (size === 0) return undefined
   const text = new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks))
   if (text.trim() === '') return undefined
+  let value: unknown
   try {
-    return JSON.parse(text)
+    value = JSON.parse(text)
   } catch {
     throw new BadRequestError('The request body is not valid JSON.', 'invalid_json')
   }
+  if (nestingDepthOver(value, MAX_NESTING)) {
+    throw new BadRequestError(`The request body nests deeper than ${MAX_NESTING} levels.`, 'too_deep')
+  }
+  return value
+}
+
+/** No API body needs more; deeper ones only cost time in validation and its error messages. */
+export const MAX_NESTING = 64
+
+/** Iterative, so a body nested 100 000 levels deep cannot overflow the stack. */
+function nestingDepthOver(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!
+    if (value === null || typeof value !== 'object') continue
+    if (depth >= max) return true
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+    }
+  }
+  return false
 }

@@ -53,7 +53,9 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
           instruction: t.String({ minLength: 1, maxLength: TASK_LIMITS.maxInstructionChars, description: 'What the agent should do' }),
           branch: t.Optional(t.Union([t.String({ maxLength: TASK_LIMITS.maxBranchChars }), t.Null()], { description: 'Branch apply commits to by default' })),
           context: t.Optional(
-            t.Union([t.Record(t.String(), t.Unknown()), t.Null()], {
+            // Checked as a plain object by the tasks layer: a typed schema here lets Elysia coerce a
+            // string into an object with one key per character (seconds of work for 1 MB).
+            t.Unknown({
               description: 'Free-form; the mock agent reads context.mock = {delayMs?, edits?: [{file, content|null}], fail?, output?, prompt?}',
             }),
           ),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { TooManyRequestsError } from '../http/errors'
 
 export type Via = 'direct'
 
@@ -50,7 +51,7 @@ export class MemorySessionStore implements SessionStore {
 
   create(input: NewSession): Session {
     if (this.sessions.size >= this.maxSessions) {
-      throw new Error(`too many sessions (${this.maxSessions}); delete some first`)
+      throw new TooManyRequestsError(`This server holds ${this.maxSessions} sessions already; end some with DELETE /api/session/{id} first.`)
     }
     const now = new Date()
     // JWT exp has whole-second precision; keep the session's hard end on the same second.
@@ -93,7 +94,7 @@ export class MemorySessionStore implements SessionStore {
     const session = this.sessions.get(id)
     if (!session) return false
     this.sessions.delete(id)
-    const results = await Promise.allSettled(this.cleanups.map((cleanup) => cleanup(session, reason)))
+    const results = await Promise.allSettled(this.cleanups.map(async (cleanup) => cleanup(session, reason)))
     for (const result of results) {
       if (result.status === 'rejected') console.error(`clean-up of session ${id} failed:`, result.reason)
     }

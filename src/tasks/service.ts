@@ -31,7 +31,7 @@ export type TaskServiceOptions = {
   store?: TaskStore
 }
 
-export type NewTask = { instruction: unknown; branch?: string | null; context?: Record<string, unknown> | null; agent?: string | null }
+export type NewTask = { instruction: unknown; branch?: string | null; context?: unknown; agent?: string | null }
 
 /** Live state of one session's tasks: running agents, and recent finished terminals for attaching. */
 type SessionTasks = { stopped: boolean; runs: Map<string, TaskRun>; finished: Map<string, Terminal> }
@@ -64,8 +64,9 @@ export class TaskService implements TaskTerminals {
   async create(session: Session, input: NewTask): Promise<TaskView> {
     const instruction = checkInstruction(input.instruction)
     const branch = input.branch === undefined || input.branch === null ? null : checkBranchName(input.branch)
-    const context = input.context ?? null
-    if (typeof context !== 'object' || Array.isArray(context)) throw new BadRequestError('context must be an object.', 'invalid_context')
+    const rawContext = input.context ?? null
+    if (typeof rawContext !== 'object' || Array.isArray(rawContext)) throw new BadRequestError('context must be an object.', 'invalid_context')
+    const context = rawContext as Record<string, unknown> | null
     const agentName = input.agent ?? this.options.defaultAgent
     const prepared = this.options.agents.prepare(agentName, { instruction, context })
     await this.ensureWorkspaceRoom()
