@@ -1,6 +1,7 @@
 /**
  * SIGTERM and SIGINT to the compiled binary while a mock task (delayMs 60 000) and a command
- * (`sleep 60`) run: exit 0 within 5 s, no process left, no workspace left under STATE_DIR.
+ * (`sleep 60`) run, with and without live terminal and events sockets: exit 0 within 5 s, the
+ * sockets closed with 1001, no process left, no workspace left under STATE_DIR.
  */
 import { describe, expect, it } from 'bun:test'
 import { busyServer, leftovers, signalAndWait, type BusyServer } from './shutdown-helpers'
@@ -17,19 +18,24 @@ function reap(busy: BusyServer): void {
 }
 
 describe('the compiled binary, signalled with work in flight', () => {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal}: exits 0 within 5 s and leaves no process and no workspace`, async () => {
-      const busy = await busyServer({ sockets: false })
-      await using server = busy.server
-      try {
-        const exit = await signalAndWait(busy, signal)
-        expect(exit).not.toBeNull()
-        expect(exit!.code).toBe(0)
-        expect(leftovers(busy)).toEqual({ processes: [], workspaces: [] })
-        expect(await new Response(server.proc.stderr).text()).not.toContain('took too long')
-      } finally {
-        reap(busy)
-      }
-    }, 30_000)
+  for (const sockets of [false, true]) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const what = sockets ? 'with two terminal sockets and an events socket open' : 'with no socket open'
+      it(`${signal} ${what}: exits 0 within 5 s and leaves no process and no workspace`, async () => {
+        const busy = await busyServer({ sockets })
+        await using server = busy.server
+        const closes = busy.sockets.map((ws) => new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code))))
+        try {
+          const exit = await signalAndWait(busy, signal)
+          expect(exit).not.toBeNull()
+          expect(exit!.code).toBe(0)
+          expect(await Promise.all(closes)).toEqual(sockets ? [1001, 1001, 1001] : [])
+          expect(leftovers(busy)).toEqual({ processes: [], workspaces: [] })
+          expect(await new Response(server.proc.stderr).text()).not.toContain('took too long')
+        } finally {
+          reap(busy)
+        }
+      }, 30_000)
+    }
   }
 })

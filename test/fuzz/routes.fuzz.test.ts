@@ -18,7 +18,7 @@ const TOTAL_REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 5200)
 const CONCURRENCY = 8
 
 /** What a request with a bad credential may be answered before auth runs: never a handler's answer. */
-const PRE_AUTH = new Set(['401 unauthorized', '400 invalid_json', '413 payload_too_large', '422 invalid_request', '404 not_found'])
+const PRE_AUTH = new Set(['401 unauthorized', '400 invalid_json', '400 too_deep', '413 payload_too_large', '422 invalid_request', '404 not_found'])
 
 let target: FuzzTarget
 
