@@ -43,7 +43,9 @@ export type GitIndex = {
 
 const EMPTY: GitIndex = { version: 2, entries: [], cacheTree: new Map(), mtimeSec: 0, mtimeNsec: 0 }
 
+/** Parsed indexes of the repos used last (a workspace each, in a long-running server): bounded. */
 const parsed = new Map<string, { key: string; index: GitIndex }>()
+const MAX_PARSED = 8
 
 /** Reads `<gitdir>/index`; an absent file is an empty index. Parsed results are reused while the file is unchanged. */
 export function readIndex(gitdir: string): GitIndex {
@@ -57,10 +59,15 @@ export function readIndex(gitdir: string): GitIndex {
   }
   const key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
   const hit = parsed.get(file)
-  if (hit && hit.key === key) return hit.index
+  parsed.delete(file)
+  if (hit && hit.key === key) {
+    parsed.set(file, hit)
+    return hit.index
+  }
   const index = parseIndex(readFileSync(file))
   index.mtimeSec = Number(st.mtimeNs / 1_000_000_000n)
   index.mtimeNsec = Number(st.mtimeNs % 1_000_000_000n)
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!)
   parsed.set(file, { key, index })
   return index
 }
