@@ -29,8 +29,20 @@ const TYPES = ['', 'commit', 'tree', 'blob', 'tag'] as const
 const OFS_DELTA = 6
 const REF_DELTA = 7
 
+/** Parsed .idx files by path, least recently used first; bounded by count and by bytes held. */
 const indexCache = new Map<string, PackIndex>()
 const MAX_INDEXES = 64
+const MAX_INDEX_BYTES = 256 * 1024 * 1024
+let indexBytes = 0
+
+const heldBytes = (idx: PackIndex) => idx.names.buffer.byteLength + idx.offsets.byteLength * 2
+
+function forgetIndex(file: string): void {
+  const idx = indexCache.get(file)
+  if (!idx) return
+  indexCache.delete(file)
+  indexBytes -= heldBytes(idx)
+}
 
 function parseIdx(buf: Buffer, packFile: string): PackIndex {
   const v2 = buf.readUInt32BE(0) === 0xff744f63
@@ -80,13 +92,18 @@ export function packIndexes(gitdir: string): PackIndex[] {
     if (!name.endsWith('.idx')) continue
     const idxFile = join(dir, name)
     let idx = indexCache.get(idxFile)
-    if (!idx) {
+    if (idx) {
+      indexCache.delete(idxFile)
+      indexCache.set(idxFile, idx)
+    } else {
       const packFile = idxFile.slice(0, -4) + '.pack'
       // an .idx without its .pack is a pack being written or removed: not readable yet
       if (!names.includes(name.slice(0, -4) + '.pack')) continue
       idx = parseIdx(readFileSync(idxFile), packFile)
-      if (indexCache.size >= MAX_INDEXES) indexCache.delete(indexCache.keys().next().value!)
       indexCache.set(idxFile, idx)
+      indexBytes += heldBytes(idx)
+      // the one just read stays even when it alone is over the budget: it is needed now
+      while (indexCache.size > 1 && (indexCache.size > MAX_INDEXES || indexBytes > MAX_INDEX_BYTES)) forgetIndex(indexCache.keys().next().value!)
     }
     out.push(idx)
   }
@@ -319,7 +336,7 @@ function readFromPacks(gitdir: string, key: Buffer, byOid: (oid: string) => RawO
       // a repack removed the pack between listing and reading it: list again, as git does
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err
       const packDir = join(gitdir, 'objects', 'pack')
-      for (const file of [...indexCache.keys()]) if (file.startsWith(packDir + '/')) indexCache.delete(file)
+      for (const file of [...indexCache.keys()]) if (file.startsWith(packDir + '/')) forgetIndex(file)
     }
   }
 }
