@@ -21,7 +21,9 @@ export function createApp(services: Services) {
   const pairing = createPairing({ jwtSecret: config.jwtSecret, pairingToken: config.pairingToken, devMode: config.devMode })
 
   // WebSocket options only take effect on the root instance; 1 MiB bounds one incoming frame.
-  return new Elysia({ name: 'cockpit-coder', websocket: { maxPayloadLength: 1024 * 1024 } })
+  // normalize 'typebox': Elysia's own normalizer coerces a string into an array or object with an
+  // entry per character, seconds of work for a 1 MB body.
+  return new Elysia({ name: 'cockpit-coder', websocket: { maxPayloadLength: 1024 * 1024 }, normalize: 'typebox' })
     .use(createHttpPlugin({ config, logger: services.logger }))
     .use(
       swagger({

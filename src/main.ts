@@ -91,8 +91,11 @@ async function main(): Promise<void> {
     forced.unref()
     // Close frames first: Bun's stop() waits for open WebSockets, which would hold shutdown up.
     services.sockets.closeAll()
-    await app.server?.stop(false)
+    // Stop accepting now; a request still in flight (a ?wait=true command) ends once its
+    // process is killed, so it gets its answer before the remaining connections are cut.
+    const draining = app.server?.stop(false)
     await services.shutdown()
+    await Promise.race([draining, Bun.sleep(2000)])
     await app.server?.stop(true)
     clearTimeout(forced)
     process.exit(0)

@@ -69,6 +69,7 @@ export function createCmdRoutes({ auth, commands }: { auth: AuthGuard; commands:
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
+          409: ErrorBody,
           422: ErrorBody,
           429: ErrorBody,
           503: ErrorBody,
