@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { gitEnv, makeRepo, type TestRepo } from '../fixtures/git-repo'
 import { diffWorkingTree } from '../../src/git/index'
 import { openRepo, readObject } from '../../src/git/odb'
-import { applyDelta } from '../../src/git/pack'
+import { applyDelta } from '../../src/git/delta'
 
 /** Every object of the repo as `git cat-file --batch` prints it: oid → type and bytes. */
 function allObjects(repo: TestRepo): Map<string, { type: string; content: Buffer }> {
