@@ -1,6 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import { splitCommandWords } from '../policy/commands'
+import { findOnPath, isExecutableFile } from '../policy/programs'
 import type { AgentLaunch } from './types'
 
 /** Where a configured command line wants the instruction; without it the instruction is appended. */
@@ -49,16 +49,6 @@ export function resolveProgram(file: string, searchPath: string): string | null 
     if (!isAbsolute(file)) return null
     return isExecutableFile(file) ? file : null
   }
-  const found = Bun.which(file, { PATH: searchPath })
-  return found && isExecutableFile(found) ? found : null
+  return findOnPath(file, searchPath)
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}

@@ -1,6 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
 import { BadRequestError, ForbiddenError } from '../http/errors'
+import { findOnPath } from '../policy/programs'
 
 /**
  * Finds the program a command names on the server's PATH. Done here rather than by the spawn or
@@ -19,20 +18,7 @@ export function resolveProgram(name: string, pathVariable: string): string {
   if (name === '' || name === '.' || name === '..') {
     throw new ForbiddenError(`"${name}" is not a program name.`, 'command_not_allowed')
   }
-  for (const dir of pathVariable.split(':')) {
-    if (!isAbsolute(dir)) continue
-    const candidate = join(dir, name)
-    if (isExecutableFile(candidate)) return candidate
-  }
+  const found = findOnPath(name, pathVariable)
+  if (found) return found
   throw new BadRequestError(`"${name}" is allowed but is not installed on the server's PATH.`, 'program_not_found')
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false // missing, unreadable or not executable: keep looking on PATH
-  }
 }
