@@ -5,7 +5,7 @@
  * Hunks match like `git apply` without fuzz: exact context, nearest offset first, and a hunk
  * that touches the start or end of the file must still match there.
  */
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { BadRequestError, ConflictError, NotFoundError, PatchConflictError } from '../http/errors'
 import { resolveRepoFile } from '../policy/paths'
@@ -13,6 +13,7 @@ import type { FilePatch, Hunk, HunkSelection } from './types'
 import { patchOrigin } from './diff'
 import { hashObject, readBlob, type Repo } from './odb'
 import { splitRecords } from './xdiff'
+import { lstatOrNull } from './worktree'
 
 type Op = { file: string; abs: string; bytes: Uint8Array | null; mode: string | null }
 export type ApplyResult = { applied: { file: string; hunks: number[] }[]; files: string[] }
@@ -56,16 +57,6 @@ function target(repo: Repo, file: string): string {
   resolveRepoFile(repo.dir, file)
   const parent = file.includes('/') ? resolveRepoFile(repo.dir, dirname(file)) : repo.dir
   return join(parent, basename(file))
-}
-
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null
-    throw err
-  }
 }
 
 function readCurrent(abs: string, st: Stats): Buffer {

@@ -13,7 +13,7 @@ import { resolveRepoFile } from '../policy/paths'
 import { readIndex, writeIndex, type IndexEntry } from './dirc'
 import { commitTree, readBlob, readTree, resolveCommit, writeObject, type Repo, type TreeEntry } from './odb'
 import { repoStatus } from './status'
-import { fileModeTrusted, readWorkContent, statMode } from './worktree'
+import { fileModeTrusted, lstatOrNull, readWorkContent, statMode } from './worktree'
 
 export const DEFAULT_AUTHOR = { name: 'Cockpit Coder', email: 'cockpit@localhost' }
 
@@ -120,16 +120,6 @@ function writeRefFile(gitdir: string, ref: string, value: string): void {
     renameSync(lock, file)
   } catch (err) {
     unlinkSync(lock)
-    throw err
-  }
-}
-
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null
     throw err
   }
 }

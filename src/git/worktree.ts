@@ -81,7 +81,8 @@ export function readWorkContent(absPath: string, st: Stats): Uint8Array {
   return readFileSync(absPath)
 }
 
-function lstatOrNull(p: string): Stats | null {
+/** The lstat of a path, or null when nothing is there (or a parent is not a directory). */
+export function lstatOrNull(p: string): Stats | null {
   try {
     return lstatSync(p)
   } catch (err) {
