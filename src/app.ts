@@ -66,7 +66,6 @@ export function createApp(services: Services) {
         sockets: services.sockets,
         events: services.events,
         tasks: services.tasks,
-        corsOrigins: config.corsOrigins,
       }),
     )
 }

@@ -1,8 +1,7 @@
 import { Elysia, t } from 'elysia'
-import type { AuthGuard } from '../auth'
+import { unauthorizedBody, type AuthGuard } from '../auth'
 import type { EventHub } from '../events'
 import { BadRequestError } from '../http/errors'
-import { isAllowedOrigin } from '../http/host'
 import {
   ClientSocket,
   CLOSE,
@@ -25,7 +24,6 @@ type WsDeps = {
   terminals: TerminalManager
   events: EventHub
   tasks: TaskTerminals
-  corsOrigins: readonly string[]
   /** Open sockets per session; the app closes them when the session ends. */
   sockets: SessionSockets
   /** Output the server may queue per client before dropping it (default 4 MiB). */
@@ -45,11 +43,6 @@ type ClientSocketRaw = ConstructorParameters<typeof ClientSocket>[0]
 const sessionQuery = {
   sessionId: t.Optional(t.String({ description: "The token's session; another session's id is refused with 401" })),
   token: t.Optional(t.String({ description: 'The session JWT (or send Authorization: Bearer)' })),
-}
-
-function unauthorized(set: { headers: Record<string, string | number> }, message: string) {
-  set.headers['www-authenticate'] = 'Bearer'
-  return { error: 'unauthorized', message }
 }
 
 /** The size from `?cols=&rows=`: both or neither. */
@@ -93,17 +86,15 @@ async function waitForTaskTerminal(tasks: TaskTerminals, sessionId: string, task
  * CORS_ORIGINS (the http plugin checks it too; this keeps the routes safe on their own).
  */
 export function createWsRoutes(deps: WsDeps) {
-  const { auth, terminals, events, tasks, corsOrigins, sockets } = deps
+  const { auth, terminals, events, tasks, sockets } = deps
   const clientOptions = { maxQueuedBytes: deps.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES }
   const connections = new WeakMap<object, { connection: Connection; unregister: () => void }>()
   const fanout = new EventsFanout(clientOptions.maxQueuedBytes)
 
-  const admit = (session: Session, sessionId: string | undefined, origin: string | undefined, set: { headers: Record<string, string | number> }) => {
-    if (!isAllowedOrigin(origin ?? null, corsOrigins)) {
-      return { status: 403 as const, body: { error: 'origin_not_allowed', message: 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.' } }
-    }
+  // The browser Origin of every upgrade is checked once, globally, in the http plugin.
+  const admit = (session: Session, sessionId: string | undefined, set: { headers: Record<string, string | number> }) => {
     if (sessionId !== undefined && sessionId !== session.id) {
-      return { status: 401 as const, body: unauthorized(set, 'The sessionId is not the session of this token.') }
+      return { status: 401 as const, body: unauthorizedBody(set, 'The sessionId is not the session of this token.') }
     }
     return undefined
   }
@@ -137,8 +128,8 @@ export function createWsRoutes(deps: WsDeps) {
         taskId: t.Optional(t.String({ description: "Watch this task's agent terminal instead of the session shell" })),
       }),
     })
-    .resolve(async ({ session, query, headers, set, status }) => {
-      const refusal = admit(session, query.sessionId, headers.origin, set)
+    .resolve(async ({ session, query, set, status }) => {
+      const refusal = admit(session, query.sessionId, set)
       if (refusal) return status(refusal.status, refusal.body)
       const size = querySize(query.cols, query.rows)
       if (query.taskId === undefined) {
@@ -184,8 +175,8 @@ export function createWsRoutes(deps: WsDeps) {
         epoch: t.Optional(t.String({ description: 'The epoch of the events the client saw (gap when it is not the current one)' })),
       }),
     })
-    .resolve(({ session, query, headers, set, status }) => {
-      const refusal = admit(session, query.sessionId, headers.origin, set)
+    .resolve(({ session, query, set, status }) => {
+      const refusal = admit(session, query.sessionId, set)
       if (refusal) return status(refusal.status, refusal.body)
       return {}
     })
