@@ -1,5 +1,5 @@
 /** Starts the compiled binary for a benchmark, on a temp repo, and measures start-to-healthy. */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -17,7 +17,7 @@ export type BenchServer = {
 const PAIRING = 'bench-pairing-token-0123456789'
 
 export function rssKiBOf(pid: number): number {
-  const status = Bun.spawnSync(['cat', `/proc/${pid}/status`]).stdout.toString()
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
 }
 
