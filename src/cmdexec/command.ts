@@ -2,7 +2,8 @@ import { constants } from 'node:os'
 import type { Subprocess } from 'bun'
 import { AppError } from '../http/errors'
 import { groupAlive, terminateGroup } from './process-group'
-import { OutputStreamer, TailBuffer, type OutputStreamLimits } from './output'
+import { OutputStreamer, type OutputStreamLimits } from '../events'
+import { TailBuffer } from './output'
 
 export type CommandStatus = 'running' | 'exited' | 'timedOut' | 'killed'
 

@@ -7,7 +7,7 @@ import { buildChildEnv } from '../policy/env'
 import { resolveInside } from '../policy/paths'
 import type { Session } from '../session'
 import { RunningCommand, type CommandView } from './command'
-import { DEFAULT_OUTPUT_STREAM_LIMITS, type OutputStreamLimits } from './output'
+import { DEFAULT_OUTPUT_STREAM_LIMITS, type OutputStreamLimits } from '../events'
 import { resolveProgram } from './program'
 
 export type CommandRunnerOptions = {

@@ -4,7 +4,8 @@ import { diffWorkspace, type FilePatch } from '../git'
 import { PayloadTooLargeError } from '../http/errors'
 import { buildChildEnv } from '../policy/env'
 import { Terminal } from '../pty/terminal'
-import { OutputBatcher, OutputTail } from './output-batcher'
+import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputStreamer } from '../events'
+import { OutputTail } from './output-tail'
 import type { TaskPhase, TaskRecord, TaskStatus, TaskStore } from './types'
 import { WorkspaceError, type Workspaces } from './workspaces'
 
@@ -155,13 +156,17 @@ export class TaskRun {
     for (const text of this.earlyInput.splice(0)) terminal.write(text)
 
     const tail = new OutputTail()
-    const batcher = new OutputBatcher((data) => {
-      this.deps.publish({ type: 'output', taskId: this.taskId, data })
-      this.checkPrompt(tail)
-    })
+    // Coalesced like a command's output; an agent's output is not rate-bounded (yet).
+    const output = new OutputStreamer(
+      (data) => {
+        this.deps.publish({ type: 'output', taskId: this.taskId, data })
+        this.checkPrompt(tail)
+      },
+      { ...DEFAULT_OUTPUT_STREAM_LIMITS, bytesPerSecond: Number.POSITIVE_INFINITY },
+    )
     terminal.onData((chunk) => {
       tail.push(chunk)
-      batcher.push(chunk)
+      output.write(chunk)
     })
     // A cancel that came while the terminal was starting has nothing to kill yet: kill now.
     if (this.cancelRequested) void terminal.kill(KILL_GRACE_MS)
@@ -171,7 +176,7 @@ export class TaskRun {
     }, this.deps.taskTimeoutMs)
     const exit = await terminal.exited
     clearTimeout(timer)
-    batcher.flush()
+    output.finish()
     this.lastLine = tail.lastLine()
     return exit
   }

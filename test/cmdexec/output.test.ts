@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { OutputStreamer, TailBuffer } from '../../src/cmdexec/output'
+import { TailBuffer } from '../../src/cmdexec/output'
+import { OutputStreamer } from '../../src/events'
 
 describe('TailBuffer', () => {
   it('keeps the last bytes and never starts in the middle of a character', () => {

@@ -8,7 +8,7 @@ import { startBinary } from '../fixtures/binary'
 import { writeFakeAgent, uniqueMarker, type FakeAgent } from './fake-agent'
 import { expectNoLeftovers, jsonOf, rssKiB, waitFor } from './support'
 
-/** One output event carries at most this much (the task layer's batcher). */
+/** One output event carries at most this much (the OutputStreamer the task layer publishes through). */
 const MAX_EVENT_CHARS = 16 * 1024
 /**
  * What RSS may grow by over idle while an agent floods for 8 s. Measured on a 2-core machine: it
