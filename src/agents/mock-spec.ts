@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors'
+import { BadRequestError } from '../errors'
 
 /**
  * What the mock agent does, as the client's `context.mock` describes it. Shared by the server

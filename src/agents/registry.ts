@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors'
+import { BadRequestError } from '../errors'
 import { resolveProgram } from './command-line'
 import type { Agent, AgentInfo, AgentRequest } from './types'
 

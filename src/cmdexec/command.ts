@@ -1,6 +1,6 @@
 import { constants } from 'node:os'
 import type { Subprocess } from 'bun'
-import { AppError } from '../http/errors'
+import { SpawnError } from '../errors'
 import { groupAlive, terminateGroup } from './process-group'
 import { OutputStreamer, type OutputStreamLimits } from '../events'
 import { TailBuffer } from './output'
@@ -78,7 +78,7 @@ export class RunningCommand {
         detached: true,
       })
     } catch (error) {
-      throw new AppError(500, 'spawn_failed', `Could not start ${spec.argv[0]}: ${(error as Error).message}`)
+      throw new SpawnError(`Could not start ${spec.argv[0]}: ${(error as Error).message}`)
     }
     this.done = this.run()
   }

@@ -1,4 +1,4 @@
-import { BadRequestError, ForbiddenError } from '../http/errors'
+import { BadRequestError, ForbiddenError } from '../errors'
 import { findOnPath } from '../policy/programs'
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import type { EventHub } from '../events'
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../http/errors'
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
 import { matchesEntry, parseAllowlistEntry, splitCommandWords, type AllowlistEntry } from '../policy/commands'
 import { buildChildEnv } from '../policy/env'
 import { resolveInside } from '../policy/paths'

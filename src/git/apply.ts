@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { BadRequestError, ConflictError, NotFoundError, PatchConflictError } from '../http/errors'
+import { BadRequestError, ConflictError, NotFoundError, PatchConflictError } from '../errors'
 import { resolveRepoFile } from '../policy/paths'
 import type { FilePatch, Hunk, HunkSelection } from './types'
 import { patchOrigin } from './diff'

@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, openSync, closeSync, renameSync, unlinkSync, writ
 import * as fs from 'node:fs'
 import { dirname, join } from 'node:path'
 import git from 'isomorphic-git'
-import { BadRequestError, ConflictError } from '../http/errors'
+import { BadRequestError, ConflictError } from '../errors'
 import { resolveRepoFile } from '../policy/paths'
 import { readIndex, writeIndex, type IndexEntry } from './dirc'
 import { commitTree, readBlob, readTree, resolveCommit, writeObject, type Repo, type TreeEntry } from './odb'

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConflictError } from '../http/errors'
+import { ConflictError } from '../errors'
 
 export type IndexEntry = {
   path: string

@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import git from 'isomorphic-git'
-import { BadRequestError, NotFoundError } from '../http/errors'
+import { BadRequestError, NotFoundError } from '../errors'
 import { packIndexes, readRawObject } from './pack'
 
 export type TreeEntry = { mode: string; name: string; oid: string }

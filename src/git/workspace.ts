@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSy
 import { dirname, join, resolve } from 'node:path'
 import git from 'isomorphic-git'
 import * as fs from 'node:fs'
-import { ConflictError } from '../http/errors'
+import { ConflictError } from '../errors'
 import { writeIndex, type IndexEntry } from './dirc'
 import { flatTree } from './diff'
 import { commitTree, resolveCommit, writeObject, type Repo } from './odb'

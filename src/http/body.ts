@@ -1,4 +1,4 @@
-import { BadRequestError, PayloadTooLargeError } from './errors'
+import { BadRequestError, PayloadTooLargeError } from '../errors'
 
 /**
  * Reads a request body as JSON whatever Content-Type says (`curl -d` sends form encoding), with a

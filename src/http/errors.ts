@@ -1,80 +1,8 @@
-/**
- * The one error model of the API: every failure a client can cause is an AppError with a status,
- * a machine-readable kind and a sentence a person can act on. Layers throw these; the global
- * onError turns them into `{"error": kind, "message": message}`.
- */
-export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly kind: string,
-    message: string,
-  ) {
-    super(message)
-    this.name = new.target.name
-  }
+import type { AppError } from '../errors'
 
-  toResponse(): Response {
-    const headers: Record<string, string> = {}
-    if (this.status === 401) headers['WWW-Authenticate'] = 'Bearer'
-    return Response.json({ error: this.kind, message: this.message }, { status: this.status, headers })
-  }
-}
-
-export class BadRequestError extends AppError {
-  constructor(message: string, kind = 'bad_request') {
-    super(400, kind, message)
-  }
-}
-
-export class UnauthorizedError extends AppError {
-  constructor(message = 'A valid bearer token is required.', kind = 'unauthorized') {
-    super(401, kind, message)
-  }
-}
-
-export class ForbiddenError extends AppError {
-  constructor(message: string, kind = 'forbidden') {
-    super(403, kind, message)
-  }
-}
-
-export class NotFoundError extends AppError {
-  constructor(message: string, kind = 'not_found') {
-    super(404, kind, message)
-  }
-}
-
-export class ConflictError extends AppError {
-  constructor(message: string, kind = 'conflict') {
-    super(409, kind, message)
-  }
-}
-
-export class PayloadTooLargeError extends AppError {
-  constructor(message: string) {
-    super(413, 'payload_too_large', message)
-  }
-}
-
-export class TooManyRequestsError extends AppError {
-  constructor(message: string) {
-    super(429, 'too_many_requests', message)
-  }
-}
-
-export class ServiceUnavailableError extends AppError {
-  constructor(message: string, kind = 'unavailable') {
-    super(503, kind, message)
-  }
-}
-
-/** A hunk that no longer applies; the message names the file and the hunk index. */
-export class PatchConflictError extends ConflictError {
-  constructor(
-    readonly file: string,
-    readonly hunk: number,
-    reason: string,
-  ) {
-    super(`Hunk ${hunk} of ${file} no longer applies: ${reason}. Nothing was written.`, 'patch_conflict')
-  }
+/** The one place an AppError becomes what a client sees; a 401 carries `WWW-Authenticate: Bearer`. */
+export function appErrorResponse(error: AppError): Response {
+  const headers: Record<string, string> = {}
+  if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer'
+  return Response.json({ error: error.kind, message: error.message }, { status: error.status, headers })
 }

@@ -2,7 +2,8 @@ import { Elysia, ValidationError } from 'elysia'
 import { cors } from '@elysiajs/cors'
 import type { Config } from '../config'
 import { readJsonBody } from './body'
-import { AppError } from './errors'
+import { AppError } from '../errors'
+import { appErrorResponse } from './errors'
 import { isAllowedHost, isAllowedOrigin, redactUrl } from './host'
 import type { Logger } from './logger'
 
@@ -23,7 +24,7 @@ function describeValidation(error: ValidationError): string {
 const startTimes = new WeakMap<Request, number>()
 
 /**
- * The status a client saw: an error answered as a Response (AppError.toResponse) or a framework
+ * The status a client saw: an error answered as a Response (appErrorResponse) or a framework
  * error (unknown route) carries it there, not in `set.status`.
  */
 function answeredStatus(responseValue: unknown, setStatus: unknown): number {
@@ -71,10 +72,10 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
       return (await readJsonBody(request, config.bodyLimitBytes)) ?? {}
     })
     .onError({ as: 'global' }, ({ error, code, set }) => {
-      if (error instanceof AppError) return error.toResponse()
+      if (error instanceof AppError) return appErrorResponse(error)
       // Elysia wraps whatever onParse throws in a ParseError; ours (413, 400) are the cause.
       const cause = (error as { cause?: unknown }).cause
-      if (cause instanceof AppError) return cause.toResponse()
+      if (cause instanceof AppError) return appErrorResponse(cause)
       switch (code) {
         case 'VALIDATION':
           return errorResponse(422, 'invalid_request', describeValidation(error as ValidationError))
@@ -94,7 +95,7 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
       const { request, set, responseValue } = context
       const started = startTimes.get(request)
       const url = new URL(request.url)
-      // An error answered as a Response (AppError.toResponse) carries its status there, not in set.
+      // An error answered as a Response (appErrorResponse) carries its status there, not in set.
       // On the error path Elysia hands the error itself, not the Response onError made of it.
       const status = answeredStatus(responseValue ?? (context as { error?: unknown }).error, set.status)
       logger.info('request', {

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors'
+import { BadRequestError } from '../errors'
 
 /**
  * Command policy, pure: how a `cmd` string becomes argv and whether the allowlist lets it run.

@@ -1,6 +1,6 @@
 import { realpathSync, existsSync, lstatSync } from 'node:fs'
 import { isAbsolute, relative, resolve, sep, dirname, basename, join } from 'node:path'
-import { BadRequestError, ForbiddenError } from '../http/errors'
+import { BadRequestError, ForbiddenError } from '../errors'
 
 /** True when `child` is `root` itself or lies below it. Both must already be absolute and normalised. */
 export function isInside(root: string, child: string): boolean {

@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody, type AuthGuard, type Pairing } from '../auth'
-import { BadRequestError, NotFoundError } from '../http/errors'
+import { BadRequestError, NotFoundError } from '../errors'
 import { resolveAllowedRepo } from '../policy/paths'
 import type { Session, SessionStore } from '../session'
 import { connectionInfo, ConnectionInfo } from './connection'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { TooManyRequestsError } from '../http/errors'
+import { TooManyRequestsError } from '../errors'
 
 export type Via = 'direct'
 

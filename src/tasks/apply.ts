@@ -1,5 +1,5 @@
 import { applySelection, commitFiles, type FilePatch, type HunkSelection } from '../git'
-import { BadRequestError, ConflictError } from '../http/errors'
+import { BadRequestError, ConflictError } from '../errors'
 import type { TaskRecord } from './types'
 import { checkBranchName, commitMessageFor, TASK_LIMITS } from './validation'
 

@@ -1,7 +1,7 @@
 import type { AgentPrompt, PreparedAgent } from '../agents'
 import type { EventPayload } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
-import { PayloadTooLargeError } from '../http/errors'
+import { PayloadTooLargeError } from '../errors'
 import { buildChildEnv } from '../policy/env'
 import { Terminal } from '../pty/terminal'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputStreamer } from '../events'

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors'
+import { BadRequestError } from '../errors'
 
 export const TASK_LIMITS = {
   /** An instruction travels as one argv word; Linux caps a single argument at 128 KiB. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeRepo, runGit } from '../fixtures/git-repo'
 import { applySelection, commitFiles, createWorkspace, diffWorkingTree, diffWorkspace, readStatus, type FilePatch } from '../../src/git/index'
-import { ForbiddenError, PatchConflictError } from '../../src/http/errors'
+import { ForbiddenError, PatchConflictError } from '../../src/errors'
 
 const lines = (n: number, edit: (i: number) => string | null = () => null) =>
   Array.from({ length: n }, (_, i) => (edit(i) ?? `line ${i}`) + '\n').join('')

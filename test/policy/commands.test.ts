@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { BadRequestError } from '../../src/http/errors'
+import { BadRequestError } from '../../src/errors'
 import { matchAllowlist, parseAllowlistEntry, splitCommandWords } from '../../src/policy/commands'
 
 describe('splitCommandWords', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { TooManyRequestsError } from '../../src/http/errors'
+import { TooManyRequestsError } from '../../src/errors'
 import { MemorySessionStore } from '../../src/session'
 
 describe('MemorySessionStore', () => {
