@@ -4,10 +4,11 @@ import { CommandRunner } from './cmdexec'
 import type { Config } from './config'
 import { EventHub } from './events'
 import { createLogger, type Logger } from './http/logger'
-import { createTerminalServices, type SessionSockets, type TerminalManager } from './pty'
+import { createTerminalServices, type TerminalManager } from './pty'
 import { MemorySessionStore, type SessionStore } from './session'
 import { TaskService } from './tasks'
 import { VERSION } from './version'
+import { SessionSockets } from './ws'
 
 /**
  * Every long-lived service of one server process, built from the Config. main.ts and the tests
@@ -53,6 +54,10 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     workspaceMaxBytes: config.workspaceMaxBytes,
   })
 
+  // Sockets close first (4410 "session ended"), so clients see why before a shell's hang-up would
+  // send them an `exit` frame: this clean-up's synchronous part runs before the terminals'.
+  const sockets = new SessionSockets((sessionId) => sessions.get(sessionId) !== undefined)
+  sessions.onEnd((session, reason) => sockets.closeSession(session.id, reason))
   const terminalLayer = createTerminalServices({ config, sessions })
 
   // Processes first, then the bus: their last events still reach subscribers before it closes.
@@ -75,12 +80,13 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     agents,
     tasks,
     terminals: terminalLayer.terminals,
-    sockets: terminalLayer.sockets,
+    sockets,
     version: VERSION,
     startedAt: Date.now(),
     async shutdown() {
       clearInterval(sweep)
       await sessions.endAll('shutdown')
+      sockets.closeAll()
       await Promise.all([commands.shutdown(), tasks.shutdown(), terminalLayer.shutdown()])
     },
   }

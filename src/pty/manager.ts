@@ -1,5 +1,5 @@
 import { basename } from 'node:path'
-import { AppError, ConflictError, ServiceUnavailableError, TooManyRequestsError } from '../http/errors'
+import { AppError, ConflictError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
 import { buildChildEnv } from '../policy/env'
 import type { Session } from '../session'
 import { checkTerminalSize, Terminal, type TerminalExit } from './terminal'

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { BadRequestError } from '../http/errors'
+import { BadRequestError } from '../errors'
 import { Scrollback } from './scrollback'
 import { sessionAlive, signalSession } from './session-processes'
 

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { unauthorizedBody, type AuthGuard } from '../auth'
 import type { EventHub } from '../events'
-import { BadRequestError } from '../http/errors'
+import { BadRequestError } from '../errors'
 import {
   ClientSocket,
   CLOSE,
@@ -14,9 +14,8 @@ import {
   type SessionSockets,
   type TaskTerminals,
   type TopicSocket,
-  type TerminalManager,
-} from '../pty'
-import { checkTerminalSize } from '../pty/terminal'
+} from '../ws'
+import { checkTerminalSize, type TerminalManager } from '../pty'
 import type { Session } from '../session'
 
 type WsDeps = {

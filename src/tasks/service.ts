@@ -3,8 +3,7 @@ import type { AgentRegistry } from '../agents'
 import { ConfigError } from '../config'
 import type { EventHub, EventPayload } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
-import { AppError, BadRequestError, ConflictError, NotFoundError, TooManyRequestsError } from '../http/errors'
-import type { TaskTerminals } from '../pty'
+import { BadRequestError, InsufficientStorageError, ConflictError, NotFoundError, TooManyRequestsError } from '../errors'
 import type { Terminal } from '../pty/terminal'
 import type { Session } from '../session'
 import { applyTask, type ApplyRequest, type ApplyResult } from './apply'
@@ -41,9 +40,9 @@ const FINISHED_TERMINALS_KEPT = 8
 
 /**
  * Tasks: an instruction run by an agent in a workspace of its own, its patches, and applying
- * them to the session repo. Implements TaskTerminals for the WebSocket layer.
+ * them to the session repo. Has the shape of ws/'s TaskTerminals, which the socket layer uses.
  */
-export class TaskService implements TaskTerminals {
+export class TaskService {
   readonly store: TaskStore
   private readonly workspaces: Workspaces
   private readonly sessions = new Map<string, SessionTasks>()
@@ -271,10 +270,9 @@ export class TaskService implements TaskTerminals {
       await this.removeWorkspace(task.id)
       if (usage < max) return
     }
-    throw new AppError(
-      507,
-      'workspace_quota',
+    throw new InsufficientStorageError(
       `Task workspaces use ${usage} bytes, at WORKSPACE_MAX_BYTES (${max}), and all belong to running tasks; cancel one or raise WORKSPACE_MAX_BYTES.`,
+      'workspace_quota',
     )
   }
 

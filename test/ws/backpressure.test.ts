@@ -1,7 +1,7 @@
 import { expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CLOSE } from '../../src/pty'
+import { CLOSE } from '../../src/ws'
 
 const FLOOD_BYTES = 200_000_000
 /** Peak RSS the server may reach while it pushes 200 MB past a client that reads nothing. */

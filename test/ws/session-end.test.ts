@@ -1,5 +1,5 @@
 import { expect, it, setDefaultTimeout } from 'bun:test'
-import { CLOSE } from '../../src/pty'
+import { CLOSE } from '../../src/ws'
 import { makeWsTestApp, processesInSession, rawUpgrade, TestSocket, typeLine } from './helpers'
 
 setDefaultTimeout(30_000)

@@ -1,6 +1,6 @@
 import { expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { CLOSE, DEFAULT_MAX_QUEUED_BYTES } from '../../src/pty'
+import { CLOSE, DEFAULT_MAX_QUEUED_BYTES } from '../../src/ws'
 import { makeWsTestApp, TestSocket } from './helpers'
 
 const EVENT_CHARS = 16 * 1024

@@ -1,8 +1,8 @@
 import { constants } from 'node:os'
 import type { Session } from '../session'
 import { CLOSE, type ClientSocket } from './client-socket'
-import type { TerminalManager, TerminalViewer } from './manager'
-import { checkTerminalSize, type Terminal, type TerminalExit } from './terminal'
+import type { TerminalManager, TerminalViewer } from '../pty/manager'
+import { checkTerminalSize, type Terminal, type TerminalExit } from '../pty/terminal'
 
 /** The `exit` frame: `code` stays a number for clients, 128 + signal as shells report it. */
 export function exitFrame(exit: TerminalExit): string {

@@ -1,10 +1,10 @@
 import type { EventBus } from '../events'
-import { AppError } from '../http/errors'
+import { AppError } from '../errors'
 import type { Session } from '../session'
 import type { ClientSocket } from './client-socket'
-import type { TaskTerminals } from './index'
+import type { TaskTerminals } from './task-terminals'
 import { eventText } from './events-fanout'
-import type { TerminalManager } from './manager'
+import type { TerminalManager } from '../pty/manager'
 
 type EventsDeps = {
   session: Session
