@@ -3,7 +3,7 @@ import QRCode from 'qrcode'
 import { MOCK_AGENT_MARKER, runMockAgentProcess } from './agents'
 import { createApp } from './app'
 import { signSessionToken } from './auth/issue'
-import { ConfigError, loadConfig, parseArgs, usage, type Config } from './config'
+import { ConfigError, loadProcessConfig, usage, type Config } from './config'
 import { isInside } from './policy/paths'
 import { connectionInfo } from './routes/connection'
 import { createServices, type Services } from './services'
@@ -16,7 +16,7 @@ function fail(message: string): never {
 
 function readConfig(): Config {
   try {
-    const { values, help, version } = parseArgs(process.argv.slice(2))
+    const { config, help, version } = loadProcessConfig(process.argv.slice(2))
     if (help) {
       process.stdout.write(usage(VERSION) + '\n')
       process.exit(0)
@@ -25,7 +25,7 @@ function readConfig(): Config {
       process.stdout.write(`cockpit-coder ${VERSION}\n`)
       process.exit(0)
     }
-    return loadConfig(process.env, values)
+    return config!
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message)
     throw error
