@@ -59,15 +59,7 @@ export function createApp(services: Services) {
     .use(createCmdRoutes({ auth, commands: services.commands }))
     .use(createAgentRoutes({ auth, agents: services.agents }))
     .use(createTaskRoutes({ auth, tasks: services.tasks }))
-    .use(
-      createWsRoutes({
-        auth,
-        terminals: services.terminals,
-        sockets: services.sockets,
-        events: services.events,
-        tasks: services.tasks,
-      }),
-    )
+    .use(createWsRoutes({ auth, ws: services.ws }))
 }
 
 export type App = ReturnType<typeof createApp>

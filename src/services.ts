@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { createAgentRegistry, type AgentRegistry } from './agents'
-import { CommandRunner } from './cmdexec'
+import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agents'
+import { CommandRunner, type CommandRunnerOptions } from './cmdexec'
 import type { Config } from './config'
 import { EventHub } from './events'
-import { createLogger, type Logger } from './http/logger'
-import { createTerminalServices, type TerminalManager } from './pty'
+import { createLogger, type Logger } from './logger'
+import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
 import { MemorySessionStore, type SessionStore } from './session'
-import { TaskService } from './tasks'
+import { TaskService, type TaskServiceOptions } from './tasks'
 import { VERSION } from './version'
-import { SessionSockets } from './ws'
+import { SessionSockets, SocketLayer, type SocketLayerDeps } from './ws'
 
 /**
  * Every long-lived service of one server process, built from the Config. main.ts and the tests
@@ -26,24 +26,44 @@ export type Services = {
   terminals: TerminalManager
   /** Open WebSockets per session, closed when their session ends. */
   sockets: SessionSockets
+  /** The two sockets' open/close/frames, behind the routes. */
+  ws: SocketLayer
   version: string
   startedAt: number
   /** Stops everything (session clean-ups, timers); the HTTP server is stopped by its owner. */
   shutdown(): Promise<void>
 }
 
-export function createServices(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat)): Services {
-  const sessions = new MemorySessionStore(config.sessionTtlSeconds)
-  const events = new EventHub(randomUUID())
+/**
+ * What a test (or a bench) may swap in the real graph: the logger, and any option of a layer the
+ * Config does not set (a fake agent's PATH, a shorter timeout, the terminal's shell). Everything
+ * not overridden is wired exactly as the server wires it.
+ */
+export type ServiceOverrides = {
+  logger?: Logger
+  agents?: Partial<AgentRegistryOptions>
+  tasks?: Partial<Omit<TaskServiceOptions, 'events' | 'agents'>>
+  commands?: Partial<Omit<CommandRunnerOptions, 'events'>>
+  terminals?: Partial<TerminalManagerOptions>
+  ws?: Partial<Pick<SocketLayerDeps, 'maxQueuedBytes' | 'ptyFlow' | 'taskTerminalWaitMs'>>
+}
+
+export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
+  const logger = overrides.logger ?? createLogger(config.logLevel, config.logFormat)
+  const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger)
+  const events = new EventHub(randomUUID(), undefined, logger)
   const commands = new CommandRunner({
     allowlist: config.cmdAllowlist,
     events,
     maxTimeoutMs: config.cmdTimeoutMaxMs,
     outputLimitBytes: config.cmdOutputLimitBytes,
     concurrencyPerSession: config.cmdConcurrencyPerSession,
+    parentEnv: config.environment,
+    logger,
+    ...overrides.commands,
   })
 
-  const agents = createAgentRegistry({ agentCommands: config.agentCommands })
+  const agents = createAgentRegistry({ agentCommands: config.agentCommands, searchPath: () => config.environment.PATH ?? '', ...overrides.agents })
   const tasks = new TaskService({
     stateDir: config.stateDir,
     events,
@@ -52,13 +72,17 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     taskTimeoutMs: config.taskTimeoutMs,
     scrollbackBytes: config.ptyScrollbackBytes,
     workspaceMaxBytes: config.workspaceMaxBytes,
+    environment: config.environment,
+    logger,
+    ...overrides.tasks,
   })
 
   // Sockets close first (4410 "session ended"), so clients see why before a shell's hang-up would
   // send them an `exit` frame: this clean-up's synchronous part runs before the terminals'.
   const sockets = new SessionSockets((sessionId) => sessions.get(sessionId) !== undefined)
   sessions.onEnd((session, reason) => sockets.closeSession(session.id, reason))
-  const terminalLayer = createTerminalServices({ config, sessions })
+  const terminalLayer = createTerminalServices({ config, sessions, logger, overrides: overrides.terminals })
+  const ws = new SocketLayer({ terminals: terminalLayer.terminals, events, tasks, sockets, logger, ...overrides.ws })
 
   // Processes first, then the bus: their last events still reach subscribers before it closes.
   sessions.onEnd(async (session) => {
@@ -81,6 +105,7 @@ export function createServices(config: Config, logger: Logger = createLogger(con
     tasks,
     terminals: terminalLayer.terminals,
     sockets,
+    ws,
     version: VERSION,
     startedAt: Date.now(),
     async shutdown() {

@@ -25,11 +25,12 @@ export type AgentRegistryOptions = {
   agentCommands?: Readonly<Record<string, string>>
   /** argv prefix of the mock agent; defaults to this server's own executable. */
   mockCommand?: string[]
-  searchPath?: () => string
+  /** The PATH agents' programs are looked up on (Config.environment.PATH). */
+  searchPath: () => string
 }
 
 /** The registry the server uses. Throws ConfigError when an AGENT_<NAME>_CMD cannot be parsed. */
-export function createAgentRegistry(options: AgentRegistryOptions = {}): AgentRegistry {
+export function createAgentRegistry(options: AgentRegistryOptions): AgentRegistry {
   const commands = options.agentCommands ?? {}
   const agents: Agent[] = [
     createMockAgent(options.mockCommand),

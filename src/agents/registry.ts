@@ -14,8 +14,8 @@ export class AgentRegistry {
 
   constructor(
     agents: readonly Agent[],
-    /** The PATH programs are resolved on: the server's own, read when needed. */
-    private readonly searchPath: () => string = () => process.env.PATH ?? '',
+    /** The PATH programs are resolved on: the server's own (Config.environment), read when needed. */
+    private readonly searchPath: () => string,
   ) {
     for (const agent of agents) {
       if (this.agents.has(agent.name)) throw new Error(`two agents are named ${agent.name}`)

@@ -4,6 +4,7 @@ import type { EventHub } from '../events'
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
 import { matchesEntry, parseAllowlistEntry, splitCommandWords, type AllowlistEntry } from '../policy/commands'
 import { buildChildEnv } from '../policy/env'
+import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { resolveInside } from '../policy/paths'
 import type { Session } from '../session'
 import { RunningCommand, type CommandView } from './command'
@@ -24,8 +25,9 @@ export type CommandRunnerOptions = {
   /** Between SIGTERM and SIGKILL of a command's group. Default 1000 ms. */
   killGraceMs?: number
   outputStream?: Partial<OutputStreamLimits>
-  /** The server environment children's environments are built from; default process.env at each start. */
-  parentEnv?: Record<string, string | undefined>
+  /** The server environment (Config.environment) children's environments are built from. */
+  parentEnv: Readonly<Record<string, string | undefined>>
+  logger?: Logger
 }
 
 export type StartCommand = { cmd: string; cwd?: string; timeoutMs?: number }
@@ -75,7 +77,7 @@ export class CommandRunner {
       )
     }
 
-    const env = buildChildEnv(this.options.parentEnv ?? process.env)
+    const env = buildChildEnv(this.options.parentEnv)
     const program = resolveProgram(words[0]!, env.PATH ?? '')
     const id = randomUUID()
     const command = new RunningCommand({
@@ -94,7 +96,7 @@ export class CommandRunner {
     commands.set(id, command)
     void command.done.then(
       () => this.forgetOldFinished(commands),
-      (error: unknown) => console.error(`command ${id} failed while finishing:`, error),
+      (error: unknown) => (this.options.logger ?? STANDALONE_LOGGER).error('a command failed while finishing', { cmdId: id, error: describeError(error) }),
     )
     return command.view()
   }

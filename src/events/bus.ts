@@ -1,3 +1,5 @@
+import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
+
 /**
  * Per-session event stream: every producer (tasks, commands, sessions) publishes here and never
  * blocks; subscribers are called synchronously and must do their own buffering (the WebSocket
@@ -31,6 +33,7 @@ export class EventBus {
   constructor(
     readonly epoch: string,
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
+    private readonly logger: Logger = STANDALONE_LOGGER,
   ) {}
 
   get lastSeq(): number {
@@ -45,7 +48,7 @@ export class EventBus {
         listener(event)
       } catch (error) {
         // One broken subscriber must not stop the producer or the other subscribers.
-        console.error('event listener failed:', error)
+        this.logger.error('event listener failed', { type: payload.type, error: describeError(error) })
       }
     }
     return event
@@ -108,12 +111,13 @@ export class EventHub {
   constructor(
     readonly epoch: string,
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
+    private readonly logger: Logger = STANDALONE_LOGGER,
   ) {}
 
   forSession(sessionId: string): EventBus {
     let bus = this.buses.get(sessionId)
     if (!bus) {
-      bus = new EventBus(this.epoch, this.limits)
+      bus = new EventBus(this.epoch, this.limits, this.logger)
       this.buses.set(sessionId, bus)
     }
     return bus

@@ -5,7 +5,7 @@ import { readJsonBody } from './body'
 import { AppError } from '../errors'
 import { appErrorResponse } from './errors'
 import { isAllowedHost, isAllowedOrigin, redactUrl } from './host'
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 
 type HttpDeps = { config: Config; logger: Logger }
 

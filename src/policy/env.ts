@@ -8,7 +8,7 @@ const INHERITED = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', '
 const NEVER = new Set(['JWT_SECRET', 'PAIRING_TOKEN'])
 
 export function buildChildEnv(
-  parent: Record<string, string | undefined>,
+  parent: Readonly<Record<string, string | undefined>>,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {}

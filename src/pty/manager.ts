@@ -1,6 +1,7 @@
 import { basename } from 'node:path'
 import { AppError, ConflictError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
 import { buildChildEnv } from '../policy/env'
+import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import type { Session } from '../session'
 import { checkTerminalSize, Terminal, type TerminalExit } from './terminal'
 
@@ -14,6 +15,9 @@ export type TerminalManagerOptions = {
   maxTotal: number
   /** Absolute path of the shell; default $SHELL, else bash, else sh. */
   shell?: string
+  /** The server environment (Config.environment): the shell's environment and default $SHELL. */
+  environment: Readonly<Record<string, string | undefined>>
+  logger?: Logger
   /** SIGHUP/SIGTERM grace before SIGKILL when a shell is stopped. */
   killGraceMs?: number
 }
@@ -30,7 +34,7 @@ type SessionShell = {
   idleTimer: ReturnType<typeof setTimeout> | undefined
 }
 
-export function defaultShell(env: Record<string, string | undefined> = process.env): string {
+export function defaultShell(env: Readonly<Record<string, string | undefined>>): string {
   if (env.SHELL && env.SHELL.startsWith('/')) return env.SHELL
   return Bun.which('bash') ?? Bun.which('sh') ?? '/bin/sh'
 }
@@ -48,7 +52,7 @@ export class TerminalManager {
   private closed = false
 
   constructor(private readonly options: TerminalManagerOptions) {
-    this.shell = options.shell ?? defaultShell()
+    this.shell = options.shell ?? defaultShell(options.environment)
   }
 
   get runningCount(): number {
@@ -149,8 +153,9 @@ export class TerminalManager {
         file: this.shell,
         args: [],
         cwd: session.repo,
-        env: buildChildEnv(process.env, { TERM: 'xterm-256color', COLORTERM: 'truecolor', SHELL: this.shell }),
+        env: buildChildEnv(this.options.environment, { TERM: 'xterm-256color', COLORTERM: 'truecolor', SHELL: this.shell }),
         scrollbackBytes: this.options.scrollbackBytes,
+        logger: this.options.logger,
         ...startSize,
       })
     } catch (error) {
@@ -175,7 +180,7 @@ export class TerminalManager {
     clearTimeout(shell.idleTimer)
     shell.idleTimer = setTimeout(() => {
       if (this.shells.get(sessionId) !== shell || shell.viewers.size > 0) return
-      this.stopSession(sessionId).catch((error) => console.error(`stopping the idle terminal of session ${sessionId} failed:`, error))
+      this.stopSession(sessionId).catch((error) => (this.options.logger ?? STANDALONE_LOGGER).error('stopping an idle terminal failed', { sessionId, error: describeError(error) }))
     }, this.options.idleSeconds * 1000)
     shell.idleTimer.unref?.()
   }

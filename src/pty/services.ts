@@ -1,6 +1,7 @@
 import type { Config } from '../config'
+import type { Logger } from '../logger'
 import type { SessionStore } from '../session'
-import { TerminalManager } from './manager'
+import { TerminalManager, type TerminalManagerOptions } from './manager'
 
 export type TerminalServices = {
   terminals: TerminalManager
@@ -9,12 +10,17 @@ export type TerminalServices = {
 }
 
 /** The terminal layer of one server: the shells, ended with their session. */
-export function createTerminalServices({ config, sessions }: { config: Config; sessions: SessionStore }): TerminalServices {
+type TerminalServicesDeps = { config: Config; sessions: SessionStore; logger: Logger; overrides?: Partial<TerminalManagerOptions> }
+
+export function createTerminalServices({ config, sessions, logger, overrides }: TerminalServicesDeps): TerminalServices {
   const terminals = new TerminalManager({
     scrollbackBytes: config.ptyScrollbackBytes,
     idleSeconds: config.ptyIdleSeconds,
     maxPerSession: config.ptyMaxPerSession,
     maxTotal: config.ptyMaxTotal,
+    environment: config.environment,
+    logger,
+    ...overrides,
   })
   sessions.onEnd(async (session) => {
     await terminals.stopSession(session.id)

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { BadRequestError } from '../errors'
+import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { Scrollback } from './scrollback'
 import { sessionAlive, signalSession } from './session-processes'
 
@@ -12,6 +13,8 @@ export type TerminalOptions = {
   cols?: number
   rows?: number
   scrollbackBytes: number
+  /** Where a failing listener is reported. */
+  logger?: Logger
 }
 
 export type TerminalExit = { code: number | null; signal?: string; durationMs: number }
@@ -64,9 +67,11 @@ export class Terminal {
   private readonly ptyEof = new Promise<void>((resolve) => (this.ptyEnded = resolve))
   private killing: Promise<void> | undefined
   private size: { cols: number; rows: number }
+  private readonly logger: Logger
 
   private constructor(opts: TerminalOptions) {
     this.size = checkTerminalSize(opts.cols ?? DEFAULT_COLS, opts.rows ?? DEFAULT_ROWS)
+    this.logger = opts.logger ?? STANDALONE_LOGGER
     this.history = new Scrollback(opts.scrollbackBytes)
     this.exited = new Promise((resolve) => (this.settleExit = resolve))
     this.proc = Bun.spawn([opts.file, ...opts.args], {
@@ -187,7 +192,7 @@ export class Terminal {
       try {
         listener(chunk)
       } catch (error) {
-        console.error('terminal data listener failed:', error)
+        this.logger.error('terminal data listener failed', { pid: this.pid, error: describeError(error) })
       }
     }
   }
@@ -208,7 +213,7 @@ export class Terminal {
       try {
         listener(exit)
       } catch (error) {
-        console.error('terminal exit listener failed:', error)
+        this.logger.error('terminal exit listener failed', { pid: this.pid, error: describeError(error) })
       }
     }
     this.exitListeners.clear()

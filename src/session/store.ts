@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { TooManyRequestsError } from '../errors'
+import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 
 export type Via = 'direct'
 
@@ -47,6 +48,7 @@ export class MemorySessionStore implements SessionStore {
   constructor(
     private readonly ttlSeconds: number,
     private readonly maxSessions = 1000,
+    private readonly logger: Logger = STANDALONE_LOGGER,
   ) {}
 
   create(input: NewSession): Session {
@@ -96,7 +98,7 @@ export class MemorySessionStore implements SessionStore {
     this.sessions.delete(id)
     const results = await Promise.allSettled(this.cleanups.map(async (cleanup) => cleanup(session, reason)))
     for (const result of results) {
-      if (result.status === 'rejected') console.error(`clean-up of session ${id} failed:`, result.reason)
+      if (result.status === 'rejected') this.logger.error('session clean-up failed', { sessionId: id, error: describeError(result.reason) })
     }
     return true
   }

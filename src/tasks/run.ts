@@ -3,6 +3,7 @@ import type { EventPayload } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { PayloadTooLargeError } from '../errors'
 import { buildChildEnv } from '../policy/env'
+import { describeError, type Logger } from '../logger'
 import { Terminal } from '../pty/terminal'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputStreamer } from '../events'
 import { OutputTail } from './output-tail'
@@ -16,6 +17,9 @@ export type RunDeps = {
   publish: (payload: EventPayload) => void
   taskTimeoutMs: number
   scrollbackBytes: number
+  /** The server environment (Config.environment): the agent's child environment and provider keys come from it. */
+  environment: Readonly<Record<string, string | undefined>>
+  logger: Logger
 }
 
 /** How long a cancel or timeout gives the agent between SIGHUP/SIGTERM and SIGKILL. */
@@ -26,10 +30,10 @@ const TERMINAL_SIZE = { cols: 120, rows: 40 }
 
 type Outcome = { status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>; error: string | null }
 
-function pickEnv(names: readonly string[]): Record<string, string> {
+function pickEnv(environment: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, string> {
   const picked: Record<string, string> = {}
   for (const name of names) {
-    const value = process.env[name]
+    const value = environment[name]
     if (value !== undefined) picked[name] = value
   }
   return picked
@@ -65,7 +69,7 @@ export class TaskRun {
   start(): void {
     this.execute()
       .catch((error) => this.finish({ status: 'failed', error: `Internal error while running the task: ${(error as Error).message}` }))
-      .catch((error) => console.error(`task ${this.taskId} could not record its failure:`, error))
+      .catch((error) => this.deps.logger.error('a task could not record its failure', { taskId: this.taskId, error: describeError(error) }))
       .finally(() => this.startDone())
   }
 
@@ -111,7 +115,7 @@ export class TaskRun {
       ;({ baseline } = await workspaces.create(this.sessionRepo, dir))
     } catch (error) {
       const message = error instanceof WorkspaceError ? error.message : `Could not create the task workspace: ${(error as Error).message}`
-      await workspaces.remove(dir).catch((removal) => console.error(`removing the half-made workspace ${dir} failed:`, removal))
+      await workspaces.remove(dir).catch((removal) => this.deps.logger.error('removing a half-made workspace failed', { dir, error: describeError(removal) }))
       return this.finish({ status: 'failed', error: message })
     }
     this.update({ workspaceDir: dir, baseline })
@@ -143,10 +147,10 @@ export class TaskRun {
   /** Runs the agent to its end; null when it could not start (the task is already failed). */
   private async runAgent(dir: string): Promise<{ code: number | null; signal?: string; durationMs: number } | null> {
     const { agent, file, args } = this.prepared
-    const env = buildChildEnv(process.env, { ...pickEnv(agent.envVars), TERM: 'xterm-256color' })
+    const env = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, agent.envVars), TERM: 'xterm-256color' })
     let terminal: Terminal
     try {
-      terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes })
+      terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes, logger: this.deps.logger })
     } catch (error) {
       this.finish({ status: 'failed', error: `Could not start agent ${agent.name} (${file}): ${(error as Error).message}` })
       return null

@@ -5,6 +5,7 @@ import type { EventHub, EventPayload } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { BadRequestError, InsufficientStorageError, ConflictError, NotFoundError, TooManyRequestsError } from '../errors'
 import type { Terminal } from '../pty/terminal'
+import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import type { Session } from '../session'
 import { applyTask, type ApplyRequest, type ApplyResult } from './apply'
 import { MemoryTaskStore } from './memory-store'
@@ -23,6 +24,9 @@ export type TaskServiceOptions = {
   scrollbackBytes: number
   /** Disk all workspaces may use together; finished workspaces are evicted first, then new tasks refused (507). */
   workspaceMaxBytes: number
+  /** The server environment (Config.environment) agents' environments are built from. */
+  environment: Readonly<Record<string, string | undefined>>
+  logger?: Logger
   /** Tasks running (or starting) at once per session; one more is refused with 429. Default 4. */
   maxTasksPerSession?: number
   /** Task records kept per session; the oldest finished ones go first. Default 200. */
@@ -48,6 +52,7 @@ export class TaskService {
   private readonly sessions = new Map<string, SessionTasks>()
   private readonly applying = new Set<string>()
   private orphansSwept = false
+  private readonly logger: Logger
 
   /** Throws ConfigError when DEFAULT_AGENT names no known agent, so start-up stops with one line. */
   constructor(private readonly options: TaskServiceOptions) {
@@ -56,6 +61,7 @@ export class TaskService {
       throw new ConfigError(`DEFAULT_AGENT: "${options.defaultAgent}" is not an agent; use one of ${known.join(', ')}`)
     }
     this.store = options.store ?? new MemoryTaskStore()
+    this.logger = options.logger ?? STANDALONE_LOGGER
     this.workspaces = new Workspaces(options.stateDir)
   }
 
@@ -107,6 +113,8 @@ export class TaskService {
       publish,
       taskTimeoutMs: this.options.taskTimeoutMs,
       scrollbackBytes: this.options.scrollbackBytes,
+      environment: this.options.environment,
+      logger: this.logger,
     })
     state.runs.set(task.id, run)
     run.start()
@@ -215,7 +223,7 @@ export class TaskService {
     this.orphansSwept = true
     this.workspaces
       .removeOrphans((sessionId) => this.sessions.has(sessionId) || this.store.listBySession(sessionId).length > 0)
-      .catch((error) => console.error(`removing old task workspaces under ${this.workspaces.root} failed:`, error))
+      .catch((error) => this.logger.error('removing old task workspaces failed', { root: this.workspaces.root, error: describeError(error) }))
   }
 
   private stateOf(sessionId: string): SessionTasks {
@@ -282,7 +290,7 @@ export class TaskService {
     const state = this.sessions.get(sessionId)
     for (const task of tasks.slice(keep).reverse()) {
       if (state?.runs.has(task.id) || this.applying.has(task.id)) continue
-      if (task.workspaceDir) void this.workspaces.remove(task.workspaceDir).catch((error) => console.error('workspace removal failed:', error))
+      if (task.workspaceDir) void this.workspaces.remove(task.workspaceDir).catch((error) => this.logger.error('workspace removal failed', { dir: task.workspaceDir, error: describeError(error) }))
       state?.finished.delete(task.id)
       this.store.delete(task.id)
     }

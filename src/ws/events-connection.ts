@@ -1,5 +1,6 @@
 import type { EventBus } from '../events'
 import { AppError } from '../errors'
+import { describeError, type Logger } from '../logger'
 import type { Session } from '../session'
 import type { ClientSocket } from './client-socket'
 import type { TaskTerminals } from './task-terminals'
@@ -13,6 +14,7 @@ type EventsDeps = {
   tasks: TaskTerminals
   /** Starts live delivery to this socket (EventsFanout.join); returns the way to stop it. */
   goLive: () => () => void
+  logger: Logger
 }
 
 /**
@@ -93,7 +95,7 @@ export class EventsConnection {
 
   private replyError(frameType: string, error: unknown): void {
     if (error instanceof AppError) return this.reject(frameType, error.message, error.kind)
-    console.error(`events socket: ${frameType} failed:`, error)
+    this.deps.logger.error('an events socket frame failed', { frame: frameType, error: describeError(error) })
     this.reject(frameType, `The ${frameType} could not be handled; see the server log.`, 'internal')
   }
 

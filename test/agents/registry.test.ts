@@ -98,10 +98,10 @@ describe('AGENT_<NAME>_CMD overrides', () => {
   })
 
   it('stops start-up with a ConfigError naming the variable for a command line that cannot be split', () => {
-    expect(() => createAgentRegistry({ agentCommands: { codex: 'codex "unterminated' } })).toThrow(ConfigError)
-    expect(() => createAgentRegistry({ agentCommands: { codex: 'codex "unterminated' } })).toThrow(/AGENT_CODEX_CMD/)
-    expect(() => createAgentRegistry({ agentCommands: { custom: '   ' } })).toThrow(/AGENT_CUSTOM_CMD: the command line is empty/)
-    expect(() => createAgentRegistry({ agentCommands: { custom: '{instruction} x' } })).toThrow(/AGENT_CUSTOM_CMD/)
+    expect(() => createAgentRegistry({ agentCommands: { codex: 'codex "unterminated' }, searchPath: () => '' })).toThrow(ConfigError)
+    expect(() => createAgentRegistry({ agentCommands: { codex: 'codex "unterminated' }, searchPath: () => '' })).toThrow(/AGENT_CODEX_CMD/)
+    expect(() => createAgentRegistry({ agentCommands: { custom: '   ' }, searchPath: () => '' })).toThrow(/AGENT_CUSTOM_CMD: the command line is empty/)
+    expect(() => createAgentRegistry({ agentCommands: { custom: '{instruction} x' }, searchPath: () => '' })).toThrow(/AGENT_CUSTOM_CMD/)
   })
 })
 

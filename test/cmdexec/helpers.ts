@@ -25,6 +25,7 @@ export function makeRunner(options: Partial<CommandRunnerOptions> = {}) {
     maxTimeoutMs: 30_000,
     outputLimitBytes: 64 * 1024,
     concurrencyPerSession: 4,
+    parentEnv: process.env,
     ...options,
   })
   const session = fakeSession(repo)

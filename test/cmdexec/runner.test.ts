@@ -102,9 +102,9 @@ describe('CommandRunner.start: what is refused', () => {
   it('refuses at construction an allowlist entry that names a program by path or allows everything', () => {
     const events = new EventHub('e')
     const base = { events, maxTimeoutMs: 1000, outputLimitBytes: 1024, concurrencyPerSession: 1 }
-    expect(() => new CommandRunner({ ...base, allowlist: ['./npm test'] })).toThrow(/without a path/)
-    expect(() => new CommandRunner({ ...base, allowlist: ['/usr/bin/env'] })).toThrow(/without a path/)
-    expect(() => new CommandRunner({ ...base, allowlist: ['*'] })).toThrow(/names no program/)
+    expect(() => new CommandRunner({ ...base, parentEnv: process.env, allowlist: ['./npm test'] })).toThrow(/without a path/)
+    expect(() => new CommandRunner({ ...base, parentEnv: process.env, allowlist: ['/usr/bin/env'] })).toThrow(/without a path/)
+    expect(() => new CommandRunner({ ...base, parentEnv: process.env, allowlist: ['*'] })).toThrow(/names no program/)
   })
 })
 

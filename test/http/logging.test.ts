@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'bun:test'
 import { createApp } from '../../src/app'
-import { createLogger } from '../../src/http/logger'
+import { createLogger } from '../../src/logger'
 import { createServices } from '../../src/services'
 import { makeTestApp } from '../fixtures/app'
 
 async function loggedApp() {
   const t = await makeTestApp()
   const lines: string[] = []
-  const services = createServices(t.config, createLogger('info', 'json', (line) => lines.push(line)))
+  const services = createServices(t.config, { logger: createLogger('info', 'json', (line) => lines.push(line)) })
   const app = createApp(services)
   return {
     lines,
@@ -56,7 +56,7 @@ describe('request log', () => {
   it('writes nothing at LOG_LEVEL=warn for a successful request', async () => {
     await using t = await makeTestApp()
     const lines: string[] = []
-    const services = createServices(t.config, createLogger('warn', 'text', (line) => lines.push(line)))
+    const services = createServices(t.config, { logger: createLogger('warn', 'text', (line) => lines.push(line)) })
     await createApp(services).handle(new Request('http://localhost/healthz'))
     await settle()
     await services.shutdown()

@@ -17,7 +17,7 @@ afterAll(() => rmSync(repo, { recursive: true, force: true }))
 
 function manager(options: Partial<TerminalManagerOptions> = {}): TerminalManager {
   // A plain sh starts fast and behaves the same on every machine.
-  const created = new TerminalManager({ scrollbackBytes: 65536, idleSeconds: 60, maxPerSession: 4, maxTotal: 8, shell: '/bin/sh', killGraceMs: 300, ...options })
+  const created = new TerminalManager({ scrollbackBytes: 65536, idleSeconds: 60, maxPerSession: 4, maxTotal: 8, shell: '/bin/sh', environment: process.env, killGraceMs: 300, ...options })
   managers.push(created)
   return created
 }

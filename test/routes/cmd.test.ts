@@ -1,26 +1,17 @@
 import { describe, expect, it } from 'bun:test'
-import { Elysia } from 'elysia'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { createAuthGuard } from '../../src/auth'
-import { CommandRunner, type CommandRunnerOptions } from '../../src/cmdexec'
-import { createHttpPlugin } from '../../src/http/plugin'
-import { createCmdRoutes } from '../../src/routes/cmd'
+import type { CommandRunnerOptions } from '../../src/cmdexec'
 import { eventually, liveProcesses } from '../cmdexec/helpers'
 import { makeTestApp } from '../fixtures/app'
 
-/**
- * The cmd routes on the fixture's real services (sessions, auth guard, HTTP plugin, event hub),
- * with a runner whose allowlist each test chooses. The runner is registered on session end the
- * way the app wiring does it.
- */
+/** The whole app with a command runner whose allowlist and limits each test chooses. */
 async function makeCmdApp(allowlist: string[], options: Partial<CommandRunnerOptions> = {}) {
-  const t = await makeTestApp()
-  const { services, config } = t
-  const commands = new CommandRunner({ allowlist, events: services.events, maxTimeoutMs: 10_000, outputLimitBytes: 64 * 1024, concurrencyPerSession: 2, ...options })
-  services.sessions.onEnd((session) => commands.stopSession(session.id))
-  const auth = createAuthGuard({ sessions: services.sessions, jwtSecret: config.jwtSecret })
-  const app = new Elysia().use(createHttpPlugin({ config, logger: services.logger })).use(createCmdRoutes({ auth, commands }))
+  const t = await makeTestApp({
+    services: { commands: { allowlist, maxTimeoutMs: 10_000, outputLimitBytes: 64 * 1024, concurrencyPerSession: 2, ...options } },
+  })
+  const { app } = t
+  const commands = t.services.commands
   return {
     ...t,
     commands,
@@ -32,7 +23,6 @@ async function makeCmdApp(allowlist: string[], options: Partial<CommandRunnerOpt
       return app.handle(new Request(`http://localhost${path}`, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body }))
     },
     async [Symbol.asyncDispose]() {
-      await commands.shutdown()
       await t[Symbol.asyncDispose]()
     },
   }

@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, it } from 'bun:test'
-import { readFileSync, realpathSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FilePatch } from '../../src/git'
+import { TEST_PAIRING_TOKEN } from '../fixtures/app'
 import { eventually, fakeAgentBin, json, makeTaskApp } from './helpers'
 
 describe('choosing an agent', () => {
@@ -31,20 +33,15 @@ describe('choosing an agent', () => {
 })
 
 describe('the claude adapter with a fake claude on PATH', () => {
-  const saved = { PATH: process.env.PATH, JWT_SECRET: process.env.JWT_SECRET, PAIRING_TOKEN: process.env.PAIRING_TOKEN }
-  afterEach(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  })
+  // The server reads its environment once, at start-up (Config.environment): the fake claude is
+  // on the PATH the server starts with, and the secrets are in that environment too.
+  const binRoot = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-fake-bin-')))
+  const bin = fakeAgentBin(binRoot, 'claude')
+  const path = `${bin}:${process.env.PATH}`
+  afterAll(() => rmSync(binRoot, { recursive: true, force: true }))
 
   it('runs claude -p in the workspace without the server secrets and turns its edit into a patch', async () => {
-    await using t = await makeTaskApp()
-    const bin = fakeAgentBin(t.root, 'claude')
-    process.env.PATH = `${bin}:${process.env.PATH}`
-    process.env.JWT_SECRET = 'server-secret-that-must-not-leak-0123456789'
-    process.env.PAIRING_TOKEN = 'pairing-token-that-must-not-leak'
+    await using t = await makeTaskApp({ env: { PATH: path, JWT_SECRET: 'server-secret-that-must-not-leak-0123456789' } })
 
     const agents = await json<{ name: string; available: boolean }[]>(await t.request('/api/agents'))
     expect(agents.body.find((a) => a.name === 'claude')!.available).toBe(true)
@@ -59,7 +56,7 @@ describe('the claude adapter with a fake claude on PATH', () => {
     expect(env.some((line) => line.startsWith('env=PATH='))).toBe(true)
     expect(env.some((line) => line.startsWith('env=JWT_SECRET='))).toBe(false)
     expect(env.some((line) => line.startsWith('env=PAIRING_TOKEN='))).toBe(false)
-    expect(env.some((line) => line.includes('must-not-leak'))).toBe(false)
+    expect(env.some((line) => line.includes('must-not-leak') || line.includes(TEST_PAIRING_TOKEN))).toBe(false)
 
     const { body } = await json<{ patches: FilePatch[] }>(await t.request(`/api/tasks/${taskId}/patches`))
     expect(body.patches).toHaveLength(1)
@@ -68,9 +65,7 @@ describe('the claude adapter with a fake claude on PATH', () => {
   })
 
   it('runs an AGENT_CLAUDE_CMD override with the instruction in place of {instruction}', async () => {
-    await using t = await makeTaskApp({ env: { AGENT_CLAUDE_CMD: 'claude --model "big one" --message={instruction} --verbose' } })
-    const bin = fakeAgentBin(t.root, 'claude')
-    process.env.PATH = `${bin}:${process.env.PATH}`
+    await using t = await makeTaskApp({ env: { PATH: path, AGENT_CLAUDE_CMD: 'claude --model "big one" --message={instruction} --verbose' } })
     const { taskId } = await t.start({ instruction: 'Fix it', agent: 'claude' })
     await t.waitFor(taskId, ['completed'])
     const args = readFileSync(join(bin, 'claude-invocation.txt'), 'utf8')

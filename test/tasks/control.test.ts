@@ -85,6 +85,7 @@ describe('workspaces on disk', () => {
       taskTimeoutMs: 10_000,
       scrollbackBytes: 4096,
       workspaceMaxBytes: 1024 * 1024,
+      environment: t.config.environment,
     })
     const { taskId } = await tasks.create(t.session, { instruction: 'in the repo' })
     const task = await eventually(() => tasks.get(t.session, taskId), (view) => view.status === 'failed' || view.status === 'completed')

@@ -1,50 +1,31 @@
-import { Elysia } from 'elysia'
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from '../../src/agents'
-import { createAuthGuard } from '../../src/auth'
+import type { AgentRegistryOptions } from '../../src/agents'
 import type { BusEvent } from '../../src/events'
-import { createHttpPlugin } from '../../src/http/plugin'
-import { createAgentRoutes } from '../../src/routes/agents'
-import { createTaskRoutes } from '../../src/routes/tasks'
 import type { Session } from '../../src/session'
-import { TaskService, type TaskServiceOptions, type TaskView } from '../../src/tasks'
+import type { TaskServiceOptions, TaskView } from '../../src/tasks'
 import { makeTestApp, type TestAppOptions } from '../fixtures/app'
 
-export type TaskAppOptions = TestAppOptions & { tasks?: Partial<TaskServiceOptions>; agents?: AgentRegistryOptions }
+export type TaskAppOptions = TestAppOptions & {
+  tasks?: Partial<Omit<TaskServiceOptions, 'events' | 'agents'>>
+  agents?: Partial<AgentRegistryOptions>
+}
 
 /**
- * The task and agent routes on the fixture's real services (sessions, auth guard, HTTP plugin,
- * event hub) with a TaskService over the fixture's STATE_DIR, registered on session end the way
- * the app wiring does it. Every event of the session is recorded in `events`.
+ * The whole app (createServices with test-sized task limits, swapped through its overrides) on
+ * the fixture's temp dirs. Every event of the session is recorded in `events`.
  */
 export async function makeTaskApp(options: TaskAppOptions = {}) {
-  const t = await makeTestApp(options)
-  const { services, config } = t
-  let agents: AgentRegistry
-  let tasks: TaskService
-  try {
-    agents = createAgentRegistry({ agentCommands: config.agentCommands, ...options.agents })
-    tasks = new TaskService({
-      stateDir: config.stateDir,
-      events: services.events,
-      agents,
-      defaultAgent: config.defaultAgent,
-      taskTimeoutMs: 30_000,
-      scrollbackBytes: 64 * 1024,
-      workspaceMaxBytes: 1024 * 1024 * 1024,
-      ...options.tasks,
-    })
-  } catch (error) {
-    await t[Symbol.asyncDispose]()
-    throw error
-  }
-  services.sessions.onEnd((session) => tasks.stopSession(session.id))
-  const auth = createAuthGuard({ sessions: services.sessions, jwtSecret: config.jwtSecret })
-  const app = new Elysia()
-    .use(createHttpPlugin({ config, logger: services.logger }))
-    .use(createAgentRoutes({ auth, agents }))
-    .use(createTaskRoutes({ auth, tasks }))
+  const t = await makeTestApp({
+    ...options,
+    services: {
+      ...options.services,
+      tasks: { taskTimeoutMs: 30_000, scrollbackBytes: 64 * 1024, workspaceMaxBytes: 1024 * 1024 * 1024, ...options.tasks },
+      agents: options.agents,
+    },
+  })
+  const { services, app } = t
+  const { agents, tasks } = services
   const events: BusEvent[] = []
   services.events.forSession(t.sessionId).subscribe((event) => events.push(event))
   const session = services.sessions.get(t.sessionId)!
@@ -80,10 +61,9 @@ export async function makeTaskApp(options: TaskAppOptions = {}) {
       }
     },
     workspaceOf(taskId: string): string {
-      return join(config.stateDir, 'workspaces', t.sessionId, taskId)
+      return join(t.config.stateDir, "workspaces", t.sessionId, taskId)
     },
     async [Symbol.asyncDispose]() {
-      await tasks.shutdown()
       await t[Symbol.asyncDispose]()
     },
   }

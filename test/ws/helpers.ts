@@ -13,16 +13,7 @@ export const TEST_SHELL = '/bin/sh'
  * layer as src/app.ts wires them) listening on a free port for real WebSocket clients.
  */
 export async function makeWsTestApp(options: TestAppOptions = {}) {
-  // The terminal layer picks $SHELL when the services are built; only for that moment.
-  const savedShell = process.env.SHELL
-  process.env.SHELL = TEST_SHELL
-  let app: Awaited<ReturnType<typeof makeTestApp>>
-  try {
-    app = await makeTestApp(options)
-  } finally {
-    if (savedShell === undefined) delete process.env.SHELL
-    else process.env.SHELL = savedShell
-  }
+  const app = await makeTestApp({ ...options, services: { ...options.services, terminals: { shell: TEST_SHELL, ...options.services?.terminals } } })
   const { baseUrl, wsUrl } = app.listen()
   const query = (extra: Record<string, string | number>) =>
     new URLSearchParams({ sessionId: app.sessionId, token: app.token, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })

@@ -1,7 +1,12 @@
-import type { LogLevel } from '../config'
+import type { LogLevel } from './config'
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
 
+/**
+ * The one way anything is logged: every layer gets a Logger (from createServices) instead of
+ * writing to the console, so LOG_LEVEL and LOG_FORMAT=json hold for every line. Kept small on
+ * purpose: four levels, a message and flat fields; `error` values go in as fields.
+ */
 export type Logger = {
   debug(message: string, fields?: Record<string, unknown>): void
   info(message: string, fields?: Record<string, unknown>): void
@@ -29,3 +34,18 @@ export function createLogger(level: LogLevel, format: 'text' | 'json', write: (l
     error: (m, f) => emit('error', m, f),
   }
 }
+
+/** An error as one loggable string (an Error object serialises to `{}` in JSON). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`
+  return String(error)
+}
+
+/** For parts built without a server around them (unit tests): logs nothing. */
+export const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+/**
+ * The logger of a part built on its own (a unit test); createServices always hands every part
+ * the configured one, so in the server nothing logs past LOG_LEVEL and LOG_FORMAT.
+ */
+export const STANDALONE_LOGGER: Logger = createLogger('warn', 'text')
