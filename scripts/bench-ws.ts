@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { TaskStatusEvent } from '../src/tasks/events'
 import { startBenchServer } from './bench-server'
 
 export type WsBench = {
@@ -231,7 +232,7 @@ async function fanoutServer(): Promise<void> {
     const count = Number(new TextDecoder().decode(chunk).trim())
     // Publish in slices, as producers do over time, so sockets drain between them.
     for (let published = 0; published < count; published += 500) {
-      for (let i = published; i < Math.min(count, published + 500); i++) services.events.publish(session.id, { type: 'status', taskId: 'bench', status: 'running', phase: `step ${i}` })
+      for (let i = published; i < Math.min(count, published + 500); i++) services.events.publish(session.id, TaskStatusEvent, { taskId: 'bench', status: 'running', phase: 'agent' })
       await new Promise((resolve) => setImmediate(resolve))
     }
   }

@@ -8,7 +8,7 @@ import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { resolveInside } from '../policy/paths'
 import type { Session } from '../session'
 import { RunningCommand, type CommandView } from './command'
-import { DEFAULT_OUTPUT_STREAM_LIMITS, type OutputStreamLimits } from '../events'
+import { DEFAULT_OUTPUT_STREAM_LIMITS, ExitEvent, OutputEvent, type OutputStreamLimits } from '../events'
 import { resolveProgram } from './program'
 
 export type CommandRunnerOptions = {
@@ -90,8 +90,8 @@ export class CommandRunner {
       outputLimitBytes: this.options.outputLimitBytes,
       killGraceMs: this.killGraceMs,
       streamLimits: this.streamLimits,
-      onOutput: (data) => this.options.events.publish(session.id, { type: 'output', cmdId: id, data }),
-      onExit: (code, durationMs) => this.options.events.publish(session.id, { type: 'exit', cmdId: id, code, durationMs }),
+      onOutput: (data) => this.options.events.publish(session.id, OutputEvent, { cmdId: id, data }),
+      onExit: (code, durationMs) => this.options.events.publish(session.id, ExitEvent, { cmdId: id, code, durationMs }),
     })
     commands.set(id, command)
     void command.done.then(

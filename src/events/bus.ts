@@ -1,19 +1,13 @@
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
+import type { EventDefinition, EventFields } from './define'
 
 /**
  * Per-session event stream: every producer (tasks, commands, sessions) publishes here and never
  * blocks; subscribers are called synchronously and must do their own buffering (the WebSocket
  * layer drops a client that cannot keep up). A bounded ring keeps recent events for resume.
  */
-export type EventPayload =
-  | { type: 'status'; taskId: string; status: string; phase?: string }
-  | { type: 'output'; taskId?: string; cmdId?: string; data: string }
-  | { type: 'patch'; taskId: string; count: number }
-  | { type: 'exit'; taskId?: string; cmdId?: string; code: number | null; durationMs: number }
-  | { type: 'error'; message: string; taskId?: string }
-  | { type: 'session'; status: 'ended' | 'expired' }
-
-export type BusEvent = EventPayload & { seq: number; ts: string; epoch: string }
+/** An event as kept and sent; its fields are those of its EventDefinition (ws/frames.ts lists them all). */
+export type BusEvent = { readonly type: string; readonly seq: number; readonly ts: string; readonly epoch: string; readonly [field: string]: unknown }
 
 export type EventListener = (event: BusEvent) => void
 
@@ -40,15 +34,15 @@ export class EventBus {
     return this.seq
   }
 
-  publish(payload: EventPayload): BusEvent {
-    const event = { ...payload, seq: ++this.seq, ts: new Date().toISOString(), epoch: this.epoch } as BusEvent
+  publish<D extends EventDefinition>(definition: D, fields: EventFields<D>): BusEvent {
+    const event: BusEvent = { type: definition.type, ...(fields as object), seq: ++this.seq, ts: new Date().toISOString(), epoch: this.epoch }
     this.remember(event)
     for (const listener of this.listeners) {
       try {
         listener(event)
       } catch (error) {
         // One broken subscriber must not stop the producer or the other subscribers.
-        this.logger.error('event listener failed', { type: payload.type, error: describeError(error) })
+        this.logger.error('event listener failed', { type: definition.type, error: describeError(error) })
       }
     }
     return event
@@ -123,8 +117,8 @@ export class EventHub {
     return bus
   }
 
-  publish(sessionId: string, payload: EventPayload): BusEvent {
-    return this.forSession(sessionId).publish(payload)
+  publish<D extends EventDefinition>(sessionId: string, definition: D, fields: EventFields<D>): BusEvent {
+    return this.forSession(sessionId).publish(definition, fields)
   }
 
   closeSession(sessionId: string): void {

@@ -1,4 +1,7 @@
 export { EventBus, EventHub, DEFAULT_RING_LIMITS } from './bus'
-export type { BusEvent, EventPayload, EventListener, ReplayResult, RingLimits } from './bus'
+export type { BusEvent, EventListener, ReplayResult, RingLimits } from './bus'
+export { defineEvent, isEvent } from './define'
+export type { EventDefinition, EventFields, EventOf, EventPayload } from './define'
+export { OutputEvent, ExitEvent } from './process-events'
 export { OutputStreamer, DEFAULT_OUTPUT_STREAM_LIMITS } from './output-stream'
 export type { OutputStreamLimits } from './output-stream'

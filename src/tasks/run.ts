@@ -1,5 +1,6 @@
 import type { AgentPrompt, PreparedAgent } from '../agents'
-import type { EventPayload } from '../events'
+import { ExitEvent, OutputEvent, type EventDefinition, type EventFields } from '../events'
+import { TaskErrorEvent, TaskPatchEvent, TaskStatusEvent } from './events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { PayloadTooLargeError } from '../errors'
 import { buildChildEnv } from '../policy/env'
@@ -14,7 +15,7 @@ export type RunDeps = {
   store: TaskStore
   workspaces: Workspaces
   /** Publishes on the task's session; a no-op once the session has ended. */
-  publish: (payload: EventPayload) => void
+  publish: <D extends EventDefinition>(definition: D, fields: EventFields<D>) => void
   taskTimeoutMs: number
   scrollbackBytes: number
   /** The server environment (Config.environment): the agent's child environment and provider keys come from it. */
@@ -103,7 +104,7 @@ export class TaskRun {
 
   private setStatus(status: TaskStatus, phase: TaskPhase | null, extra: Partial<TaskRecord> = {}): void {
     this.update({ status, phase, ...extra })
-    this.deps.publish({ type: 'status', taskId: this.taskId, status, ...(phase !== null ? { phase } : {}) })
+    this.deps.publish(TaskStatusEvent, { taskId: this.taskId, status, ...(phase !== null ? { phase } : {}) })
   }
 
   private async execute(): Promise<void> {
@@ -139,8 +140,8 @@ export class TaskRun {
     await this.deps.workspaces.measure(dir)
     this.deps.store.savePatches(this.taskId, patches)
     this.update({ patchCount: patches.length })
-    this.deps.publish({ type: 'patch', taskId: this.taskId, count: patches.length })
-    this.deps.publish({ type: 'exit', taskId: this.taskId, code: exit.code, durationMs: exit.durationMs })
+    this.deps.publish(TaskPatchEvent, { taskId: this.taskId, count: patches.length })
+    this.deps.publish(ExitEvent, { taskId: this.taskId, code: exit.code, durationMs: exit.durationMs })
     this.finish(outcome, exit.code)
   }
 
@@ -163,7 +164,7 @@ export class TaskRun {
     // Coalesced like a command's output; an agent's output is not rate-bounded (yet).
     const output = new OutputStreamer(
       (data) => {
-        this.deps.publish({ type: 'output', taskId: this.taskId, data })
+        this.deps.publish(OutputEvent, { taskId: this.taskId, data })
         this.checkPrompt(tail)
       },
       { ...DEFAULT_OUTPUT_STREAM_LIMITS, bytesPerSecond: Number.POSITIVE_INFINITY },
@@ -206,6 +207,6 @@ export class TaskRun {
     this.ended = true
     this.prompt = null
     this.setStatus(outcome.status, null, { endedAt: new Date().toISOString(), exitCode, error: outcome.error })
-    if (outcome.status === 'failed' && outcome.error) this.deps.publish({ type: 'error', taskId: this.taskId, message: outcome.error })
+    if (outcome.status === 'failed' && outcome.error) this.deps.publish(TaskErrorEvent, { taskId: this.taskId, message: outcome.error })
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { AgentRegistry } from '../agents'
 import { ConfigError } from '../config'
-import type { EventHub, EventPayload } from '../events'
+import type { EventDefinition, EventFields, EventHub } from '../events'
+import { TaskStatusEvent } from './events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { BadRequestError, InsufficientStorageError, ConflictError, NotFoundError, TooManyRequestsError } from '../errors'
 import type { Terminal } from '../pty/terminal'
@@ -103,10 +104,10 @@ export class TaskService {
       baseline: null,
     }
     this.store.insert(task)
-    const publish = (payload: EventPayload) => {
-      if (!state.stopped) this.options.events.publish(session.id, payload)
+    const publish = <D extends EventDefinition>(definition: D, fields: EventFields<D>) => {
+      if (!state.stopped) this.options.events.publish(session.id, definition, fields)
     }
-    publish({ type: 'status', taskId: task.id, status: 'pending' })
+    publish(TaskStatusEvent, { taskId: task.id, status: 'pending' })
     const run = new TaskRun(task.id, session.repo, prepared, {
       store: this.store,
       workspaces: this.workspaces,
@@ -165,7 +166,7 @@ export class TaskService {
       const result = await applyTask(session.repo, task, this.store.patches(taskId) ?? [], request)
       this.store.update(taskId, { status: 'applied', phase: null, commit: result.commit, updatedAt: new Date().toISOString() })
       const state = this.sessions.get(session.id)
-      if (state && !state.stopped) this.options.events.publish(session.id, { type: 'status', taskId, status: 'applied' })
+      if (state && !state.stopped) this.options.events.publish(session.id, TaskStatusEvent, { taskId, status: 'applied' })
       await this.removeWorkspace(taskId)
       return result
     } finally {

@@ -1,12 +1,20 @@
+import { Type, type Static } from '@sinclair/typebox'
 import type { FilePatch } from '../git'
 
-export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'applied'
+export const TaskStatusSchema = Type.Union(
+  [Type.Literal('pending'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled'), Type.Literal('applied')],
+  { title: 'TaskStatus' },
+)
+export type TaskStatus = Static<typeof TaskStatusSchema>
 
 /**
  * Finer-grained progress inside a status, carried on `status` events: making the workspace, the
  * agent working, the agent waiting on a question it asked, computing the patches.
  */
-export type TaskPhase = 'workspace' | 'agent' | 'awaiting_input' | 'diff'
+export const TaskPhaseSchema = Type.Union([Type.Literal('workspace'), Type.Literal('agent'), Type.Literal('awaiting_input'), Type.Literal('diff')], {
+  title: 'TaskPhase',
+})
+export type TaskPhase = Static<typeof TaskPhaseSchema>
 
 export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled', 'applied'])
 

@@ -5,6 +5,7 @@ import type { Session } from '../session'
 import type { ClientSocket } from './client-socket'
 import type { TaskTerminals } from './task-terminals'
 import { eventText } from './events-fanout'
+import { EVENTS_CLIENT_FRAMES, frameError, frameProblem } from './frames'
 import type { TerminalManager } from '../pty/manager'
 
 type EventsDeps = {
@@ -21,7 +22,8 @@ type EventsDeps = {
  * One `/ws/events` client. On connect it always gets a `resume` frame first (`ok`, or `gap` when
  * events it asked for are gone), then the kept events after its resumeSeq in order, then live
  * ones. Without resumeSeq (a fresh client) the frame is `ok` and only live events follow; the
- * frame carries the current `seq` and `epoch`, so such a client knows where to resume from.
+ * frame names the newest seq as `lastSeq` (not `seq`: only events carry `seq`, and replayed ones
+ * would then arrive with lower numbers) and the `epoch`, so such a client knows where to resume.
  * Replies to this socket's own frames (`pong`, `ack`, `error` about a frame) carry no `seq`:
  * they are not part of the session's event stream and are never replayed.
  */
@@ -39,7 +41,7 @@ export class EventsConnection {
     // A seq this bus never reached comes from before a restart, even when no epoch was sent.
     const status = resumeSeq !== undefined && resumeSeq > bus.lastSeq ? 'gap' : replay.status
     // Replay and subscription in one synchronous step: publish() cannot run in between.
-    this.socket.send(JSON.stringify({ type: 'resume', status, seq: bus.lastSeq, epoch: bus.epoch }))
+    this.socket.send(JSON.stringify({ type: 'resume', status, epoch: bus.epoch, lastSeq: bus.lastSeq }))
     for (const event of replay.events) this.socket.send(eventText(event))
     this.unsubscribe = this.deps.goLive()
   }
@@ -55,17 +57,23 @@ export class EventsConnection {
     if (typeof frame !== 'object' || frame === null || typeof (frame as { type?: unknown }).type !== 'string') {
       return this.reject('missing_type', 'Each frame must be a JSON object with a string "type".')
     }
-    const fields = frame as Record<string, unknown> & { type: string }
-    switch (fields.type) {
+    const type = (frame as { type: string }).type
+    if (!Object.hasOwn(EVENTS_CLIENT_FRAMES, type)) {
+      const known = Object.keys(EVENTS_CLIENT_FRAMES).join(', ')
+      return this.reject(type, `Unknown message type "${type}"; this server understands ${known}.`)
+    }
+    const name = type as keyof typeof EVENTS_CLIENT_FRAMES
+    const problem = frameProblem(EVENTS_CLIENT_FRAMES[name], frame)
+    if (problem) return this.reject(name, `The ${name} frame is not valid: ${problem}.`, name === 'resize' ? 'bad_terminal_size' : 'bad_frame')
+    const fields = frame as Record<string, unknown>
+    switch (name) {
       case 'ping':
         this.socket.send('{"type":"pong"}')
         return
       case 'resize':
-        return this.resize(fields.cols, fields.rows)
+        return this.resize(fields.cols as number, fields.rows as number)
       case 'user_message':
-        return this.userMessage(fields.content)
-      default:
-        return this.reject(fields.type, `Unknown message type "${fields.type}"; this server understands ping, resize and user_message.`)
+        return this.userMessage(fields.content as string)
     }
   }
 
@@ -75,18 +83,15 @@ export class EventsConnection {
     this.unsubscribe = undefined
   }
 
-  private resize(cols: unknown, rows: unknown): void {
+  private resize(cols: number, rows: number): void {
     try {
-      this.deps.terminals.resize(this.deps.session.id, cols as number, rows as number)
+      this.deps.terminals.resize(this.deps.session.id, cols, rows)
     } catch (error) {
       this.replyError('resize', error)
     }
   }
 
-  private userMessage(content: unknown): void {
-    if (typeof content !== 'string' || content.trim() === '') {
-      return this.reject('user_message', 'user_message needs a non-empty string "content".')
-    }
+  private userMessage(content: string): void {
     this.deps.tasks.sendUserMessage(this.deps.session, content).then(
       ({ taskId, started }) => this.socket.send(JSON.stringify({ type: 'ack', for: 'user_message', taskId, started, ts: new Date().toISOString() })),
       (error: unknown) => this.replyError('user_message', error),
@@ -100,6 +105,6 @@ export class EventsConnection {
   }
 
   private reject(frameType: string, message: string, kind = 'bad_frame'): void {
-    this.socket.send(JSON.stringify({ type: 'error', message, for: frameType, error: kind, ts: new Date().toISOString() }))
+    this.socket.send(frameError(frameType, message, kind))
   }
 }

@@ -2,7 +2,8 @@ import { constants } from 'node:os'
 import type { Session } from '../session'
 import { CLOSE, type ClientSocket } from './client-socket'
 import type { TerminalManager, TerminalViewer } from '../pty/manager'
-import { checkTerminalSize, type Terminal, type TerminalExit } from '../pty/terminal'
+import type { Terminal, TerminalExit } from '../pty/terminal'
+import { frameError, frameProblem, PTY_CLIENT_FRAMES } from './frames'
 
 /** The `exit` frame: `code` stays a number for clients, 128 + signal as shells report it. */
 export function exitFrame(exit: TerminalExit): string {
@@ -11,7 +12,7 @@ export function exitFrame(exit: TerminalExit): string {
   return JSON.stringify({ type: 'exit', code, durationMs: exit.durationMs, ...(exit.signal ? { signal: exit.signal } : {}) })
 }
 
-type ClientFrame = { kind: 'resize'; cols: number; rows: number } | { kind: 'input'; data: string } | { kind: 'ignore' }
+type ClientFrame = { kind: 'resize'; cols: number; rows: number } | { kind: 'input'; data: string } | { kind: 'bad_resize'; message: string }
 
 /**
  * What a text frame from the app's terminal page means. Only a JSON `resize` or `input` object is
@@ -27,14 +28,13 @@ export function readPtyFrame(text: string): ClientFrame {
   }
   if (typeof parsed !== 'object' || parsed === null) return { kind: 'input', data: text }
   const frame = parsed as Record<string, unknown>
-  if (frame.type === 'input' && typeof frame.data === 'string') return { kind: 'input', data: frame.data }
+  if (frame.type === 'input' && frameProblem(PTY_CLIENT_FRAMES.input, frame) === null) return { kind: 'input', data: frame.data as string }
   if (frame.type === 'resize') {
-    try {
-      return { kind: 'resize', ...checkTerminalSize(frame.cols, frame.rows) }
-    } catch {
-      // A malformed resize is neither a size nor something the user typed.
-      return { kind: 'ignore' }
-    }
+    // A malformed resize is neither a size nor something the user typed: it is answered the way
+    // /ws/events answers it, with an error frame.
+    const problem = frameProblem(PTY_CLIENT_FRAMES.resize, frame)
+    if (problem) return { kind: 'bad_resize', message: `The resize frame is not valid: ${problem}.` }
+    return { kind: 'resize', cols: frame.cols as number, rows: frame.rows as number }
   }
   return { kind: 'input', data: text }
 }
@@ -164,6 +164,7 @@ export class PtyConnection implements TerminalViewer {
     const frame = readPtyFrame(message)
     if (frame.kind === 'input') terminal.write(frame.data)
     else if (frame.kind === 'resize') terminal.resize(frame.cols, frame.rows)
+    else this.socket.send(frameError('resize', frame.message, 'bad_terminal_size'))
   }
 
   /** The socket closed: stop receiving output. The shell keeps running for the next attach. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import type { BusEvent } from '../../src/events'
+import { isEvent, OutputEvent, type BusEvent } from '../../src/events'
 import { caught, eventually, fakeSession, liveProcesses, makeRunner } from './helpers'
 
 /** Sleep durations unique to this file, so the process-table checks cannot see other tests' sleeps. */
@@ -92,7 +92,7 @@ describe('events on the session bus', () => {
     expect(types.slice(0, -1).every((type) => type === 'output')).toBe(true)
     expect(seen.every((event) => 'cmdId' in event && event.cmdId === cmdId)).toBe(true)
     expect(seen.map((event) => event.seq)).toEqual([...seen.map((event) => event.seq)].sort((a, b) => a - b))
-    const streamed = seen.flatMap((event) => (event.type === 'output' ? [event.data] : [])).join('')
+    const streamed = seen.flatMap((event) => (isEvent(event, OutputEvent) ? [event.data] : [])).join('')
     expect(streamed).toBe('one\ntwo\n')
     expect(seen.at(-1)).toMatchObject({ type: 'exit', code: 3, durationMs: done.durationMs })
   })
@@ -105,7 +105,7 @@ describe('events on the session bus', () => {
     const { cmdId } = t.runner.start(t.session, { cmd: 'seq 1 200000' })
     const done = await t.runner.wait(t.session.id, cmdId)
     const seconds = Math.ceil((Date.now() - started) / 1000)
-    const outputs = seen.flatMap((event) => (event.type === 'output' ? [event.data] : []))
+    const outputs = seen.flatMap((event) => (isEvent(event, OutputEvent) ? [event.data] : []))
     const streamedBytes = outputs.reduce((sum, data) => sum + Buffer.byteLength(data), 0)
     // seq prints about 1.3 MB; the stream carries at most the budget (plus a notice) per second.
     expect(streamedBytes).toBeLessThanOrEqual(seconds * (limits.bytesPerSecond + 200))

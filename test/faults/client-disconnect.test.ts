@@ -4,6 +4,7 @@
  * answering, the work ends as documented, and nothing leaks: no process, no socket, no listener.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { ExitEvent, isEvent } from '../../src/events'
 import { makeTestApp, type TestApp } from '../fixtures/app'
 import { uniqueMarker } from './fake-agent'
 import { expectNoLeftovers, jsonOf, leftoverProcesses, waitFor } from './support'
@@ -84,7 +85,7 @@ describe('an HTTP client that aborts ?wait=true', () => {
     const marker = uniqueMarker('cmd-flood')
     const cmdIds = new Set<string>()
     app.services.events.forSession(app.sessionId).subscribe((event) => {
-      if (event.type === 'exit' && event.cmdId) cmdIds.add(event.cmdId)
+      if (isEvent(event, ExitEvent) && event.cmdId) cmdIds.add(event.cmdId)
     })
     const abort = new AbortController()
     const waiting = fetch(`${baseUrl}/api/cmd?wait=true`, { method: 'POST', headers: auth(), body: JSON.stringify({ cmd: `yes ${marker}`, timeoutMs: 1500 }), signal: abort.signal })

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isEvent, OutputEvent } from '../../src/events'
 import type { FilePatch } from '../../src/git'
 import { TEST_PAIRING_TOKEN } from '../fixtures/app'
 import { eventually, fakeAgentBin, json, makeTaskApp } from './helpers'
@@ -83,8 +84,8 @@ describe('user messages', () => {
     expect(await t.tasks.sendUserMessage(t.session, 'also update the docs')).toEqual({ taskId, started: false })
     const output = () =>
       t.events
-        .filter((e) => e.type === 'output' && e.taskId === taskId)
-        .map((e) => (e as { data: string }).data)
+        .filter((e) => isEvent(e, OutputEvent) && e.taskId === taskId)
+        .map((e) => String(e.data))
         .join('')
     // The terminal echoes what is typed; the acknowledgement is the mock's own line.
     const acknowledged = /follow-up acknowledged:\s*also update the docs/

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { isEvent, OutputEvent } from '../../src/events'
 import type { FilePatch } from '../../src/git'
+import { TaskStatusEvent } from '../../src/tasks/events'
 import { gitCli } from '../fixtures/app'
 import { fiftyLines, json, makeTaskApp } from './helpers'
 
@@ -155,7 +157,7 @@ describe('a mock task from 202 to its patches', () => {
     const mine = t.events.filter((e) => 'taskId' in e && e.taskId === taskId)
     const seqs = mine.map((e) => e.seq)
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
-    const statuses = mine.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status)
+    const statuses = mine.flatMap((e) => (isEvent(e, TaskStatusEvent) ? [e.status] : []))
     expect(statuses.filter((s, i) => s !== statuses[i - 1])).toEqual(['pending', 'running', 'completed'])
     const kinds = mine.map((e) => e.type)
     const firstOutput = kinds.indexOf('output')
@@ -168,7 +170,7 @@ describe('a mock task from 202 to its patches', () => {
     expect(completed).toBeGreaterThan(exit)
     expect(mine[patch]).toMatchObject({ type: 'patch', count: 1 })
     expect(mine[exit]).toMatchObject({ type: 'exit', code: 0, durationMs: expect.any(Number) })
-    const output = mine.filter((e) => e.type === 'output').map((e) => (e as { data: string }).data).join('')
+    const output = mine.flatMap((e) => (isEvent(e, OutputEvent) ? [e.data] : [])).join('')
     expect(output).toContain('hello from the mock')
     expect(output).toContain('\x1b[')
   })

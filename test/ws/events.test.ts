@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
-import { DEFAULT_RING_LIMITS } from '../../src/events'
+import { DEFAULT_RING_LIMITS, OutputEvent } from '../../src/events'
 import { TASK_LIMITS } from '../../src/tasks/validation'
 import { makeWsTestApp, TestSocket, typeLine, type WsTestApp } from './helpers'
 
@@ -18,7 +18,7 @@ afterAll(async () => {
 type Frame = Record<string, unknown>
 
 function publishStatuses(count: number, taskId = 'task-1'): void {
-  for (let i = 0; i < count; i++) t.services.events.publish(t.sessionId, { type: 'status', taskId, status: `step-${i}` })
+  for (let i = 0; i < count; i++) t.services.events.publish(t.sessionId, OutputEvent, { taskId, data: `step-${i}` })
 }
 
 async function connected(extra: Record<string, string | number> = {}): Promise<TestSocket> {
@@ -34,14 +34,14 @@ const epoch = () => t.services.events.epoch
 describe('/ws/events', () => {
   it('starts a fresh client with resume ok (current seq and epoch), then live events in order with rising seq', async () => {
     const socket = await connected()
-    expect(socket.json()[0]).toEqual({ type: 'resume', status: 'ok', seq: lastSeq(), epoch: epoch() })
+    expect(socket.json()[0]).toEqual({ type: 'resume', status: 'ok', epoch: epoch(), lastSeq: lastSeq() })
     const before = lastSeq()
     publishStatuses(5)
     await socket.untilFrames(6)
     const events = socket.json().slice(1)
-    expect(events.map((e) => e.status)).toEqual(['step-0', 'step-1', 'step-2', 'step-3', 'step-4'])
+    expect(events.map((e) => e.data)).toEqual(['step-0', 'step-1', 'step-2', 'step-3', 'step-4'])
     expect(events.map((e) => e.seq)).toEqual([before + 1, before + 2, before + 3, before + 4, before + 5])
-    for (const event of events) expect(event).toMatchObject({ type: 'status', taskId: 'task-1', epoch: epoch() })
+    for (const event of events) expect(event).toMatchObject({ type: 'output', taskId: 'task-1', epoch: epoch() })
     socket.close()
   })
 

@@ -1,5 +1,6 @@
 import { expect, it } from 'bun:test'
 import { join } from 'node:path'
+import { OutputEvent } from '../../src/events'
 import { CLOSE, DEFAULT_MAX_QUEUED_BYTES } from '../../src/ws'
 import { makeWsTestApp, TestSocket } from './helpers'
 
@@ -31,7 +32,7 @@ it(
 
       const data = 'y'.repeat(EVENT_CHARS)
       for (let i = 0; i < EVENTS; i++) {
-        t.services.events.publish(t.sessionId, { type: 'output', taskId: 'flood', data })
+        t.services.events.publish(t.sessionId, OutputEvent, { taskId: 'flood', data })
         if (i % 100 === 99) await Bun.sleep(1)
       }
       process.kill(frozen.pid, 'SIGCONT')

@@ -1,0 +1,126 @@
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import { ExitEvent, OutputEvent, type EventDefinition } from '../events'
+import { MAX_TERMINAL_SIZE } from '../pty/terminal'
+import { TaskErrorEvent, TaskPatchEvent, TaskStatusEvent } from '../tasks/events'
+
+/**
+ * The catalogue of everything the two sockets carry, in both directions. The OpenAPI document
+ * publishes every schema here (http/openapi.ts reads FRAME_SCHEMAS), incoming frames are checked
+ * against them before anything acts on them, and test/ws/frames.test.ts checks what the server
+ * sends against them.
+ *
+ * To add an event: `defineEvent(...)` next to the code that emits it, one entry in
+ * EVENT_DEFINITIONS below, a test that a published one validates. To add a client frame: its
+ * schema below, one entry in EVENTS_CLIENT_FRAMES (or PTY_CLIENT_FRAMES), a `case` in the
+ * connection that handles it.
+ */
+export const EVENT_DEFINITIONS = [TaskStatusEvent, OutputEvent, TaskPatchEvent, ExitEvent, TaskErrorEvent] as const satisfies readonly EventDefinition[]
+
+const frame = <T extends TObject>(schema: T): T => schema
+
+// Server → client frames that are not events: they carry no `seq` and are never replayed.
+export const ResumeFrame = frame(
+  Type.Object(
+    {
+      type: Type.Literal('resume'),
+      status: Type.Union([Type.Literal('ok'), Type.Literal('gap')], { description: '`gap`: events the client asked for are gone; refetch over HTTP' }),
+      epoch: Type.String(),
+      lastSeq: Type.Integer({ minimum: 0, description: 'The newest seq of the session; events that follow have higher ones' }),
+    },
+    { title: 'ResumeFrame', description: 'First frame on /ws/events' },
+  ),
+)
+export const PongFrame = frame(Type.Object({ type: Type.Literal('pong') }, { title: 'PongFrame', description: 'Answer to ping' }))
+export const AckFrame = frame(
+  Type.Object(
+    { type: Type.Literal('ack'), for: Type.Literal('user_message'), taskId: Type.String(), started: Type.Boolean(), ts: Type.String({ format: 'date-time' }) },
+    { title: 'AckFrame', description: 'A user_message was delivered to a task (started: a new task was made for it)' },
+  ),
+)
+export const FrameErrorFrame = frame(
+  Type.Object(
+    {
+      type: Type.Literal('error'),
+      error: Type.String({ description: 'Machine code, e.g. bad_frame, bad_terminal_size' }),
+      message: Type.String(),
+      for: Type.String({ description: 'The type of the frame this answers' }),
+      ts: Type.String({ format: 'date-time' }),
+    },
+    { title: 'FrameErrorFrame', description: "A client's frame was refused; the socket stays open. No seq: it is not an event" },
+  ),
+)
+export const PtyExitFrame = frame(
+  Type.Object(
+    { type: Type.Literal('exit'), code: Type.Integer({ description: '128 + signal number when a signal ended it' }), durationMs: Type.Number(), signal: Type.Optional(Type.String()) },
+    { title: 'PtyExitFrame', description: "/ws/pty: the terminal's process exited; the socket closes next" },
+  ),
+)
+
+// Client → server frames.
+const size = Type.Integer({ minimum: 1, maximum: MAX_TERMINAL_SIZE })
+export const ResizeFrame = frame(
+  Type.Object({ type: Type.Literal('resize'), cols: size, rows: size }, { title: 'ResizeFrame', description: "Resizes the session's terminal (both sockets)" }),
+)
+export const PingFrame = frame(Type.Object({ type: Type.Literal('ping') }, { title: 'PingFrame' }))
+export const UserMessageFrame = frame(
+  Type.Object(
+    {
+      type: Type.Literal('user_message'),
+      content: Type.String({ minLength: 1, pattern: '\\S' }),
+      taskId: Type.Optional(Type.String()),
+      timestamp: Type.Optional(Type.Unknown({ description: 'Sent by the app; ignored' })),
+    },
+    { title: 'UserMessageFrame', description: 'A follow-up for the running task (or a new task with DEFAULT_AGENT)' },
+  ),
+)
+export const PtyInputFrame = frame(
+  Type.Object({ type: Type.Literal('input'), data: Type.String() }, { title: 'PtyInputFrame', description: '/ws/pty: typed into the terminal; any other text or binary frame is typed as it is' }),
+)
+
+/** Client frames /ws/events understands, by type. */
+export const EVENTS_CLIENT_FRAMES = { ping: PingFrame, resize: ResizeFrame, user_message: UserMessageFrame } as const
+/** JSON frames /ws/pty understands; everything else is keystrokes. */
+export const PTY_CLIENT_FRAMES = { resize: ResizeFrame, input: PtyInputFrame } as const
+
+export type ResizeFrameData = Static<typeof ResizeFrame>
+
+/** Every socket schema by its component name, for the OpenAPI document. */
+export const FRAME_SCHEMAS: Readonly<Record<string, TSchema>> = Object.freeze({
+  ...Object.fromEntries(EVENT_DEFINITIONS.map((definition) => [definition.name, definition.schema])),
+  ResumeFrame,
+  PongFrame,
+  AckFrame,
+  FrameErrorFrame,
+  PtyExitFrame,
+  ResizeFrame,
+  PingFrame,
+  UserMessageFrame,
+  PtyInputFrame,
+})
+
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>()
+
+/** A compiled check per schema (TypeBox compiles to a function once; per-frame cost is a call). */
+export function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
+  let check = compiled.get(schema)
+  if (!check) {
+    check = TypeCompiler.Compile(schema)
+    compiled.set(schema, check)
+  }
+  return check as TypeCheck<T>
+}
+
+/** Null when `value` fits `schema`, else one sentence naming the first wrong field. */
+export function frameProblem(schema: TSchema, value: unknown): string | null {
+  const check = checkerFor(schema)
+  if (check.Check(value)) return null
+  const first = check.Errors(value).First()
+  const field = first?.path ? first.path.replace(/^\//, '') : 'the frame'
+  return `${field}: ${first?.message ?? 'does not fit the schema'}`
+}
+
+/** The reply to a refused frame. */
+export function frameError(frameType: string, message: string, kind = 'bad_frame'): string {
+  return JSON.stringify({ type: 'error', error: kind, message, for: frameType, ts: new Date().toISOString() })
+}
