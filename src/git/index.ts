@@ -6,7 +6,7 @@ import type { FilePatch, HunkSelection, RepoStatus } from './types'
 import { applyPatches } from './apply'
 import { commitPaths } from './commit'
 import { baseTree, diffAgainst } from './diff'
-import { isGitRepo as isRepo, openRepo } from './odb'
+import { openRepo } from './odb'
 import { repoStatus } from './status'
 import { makeWorkspace } from './workspace'
 
@@ -51,6 +51,7 @@ export async function diffWorkspace(workspaceDir: string, baseline: string): Pro
   return diffWorkingTree(workspaceDir, { base: baseline })
 }
 
-export async function isGitRepo(dir: string): Promise<boolean> {
-  return isRepo(dir)
+/** Throws not_a_repo (saying `git init`) unless dir is the top of a git repository this layer can serve. */
+export function checkRepository(dir: string): void {
+  openRepo(dir)
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import git from 'isomorphic-git'
-import { BadRequestError, NotFoundError } from '../errors'
+import { BadRequestError, ConflictError, NotFoundError } from '../errors'
 import { packIndexes, readRawObject } from './pack'
 
 export type TreeEntry = { mode: string; name: string; oid: string }
@@ -32,7 +32,11 @@ export function openRepo(dir: string): Repo {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err
-    throw new BadRequestError(`${dir} is not a git repository (no .git).`, 'not_a_repo')
+    // A repo deleted under a live session is a conflict with the session, not a bad request.
+    if (!existsSync(root)) {
+      throw new ConflictError(`The repository ${dir} no longer exists; start a session on an existing repository.`, 'repo_missing')
+    }
+    throw new BadRequestError(`${dir} is not a git repository (no .git); run \`git init\` in it first.`, 'not_a_repo')
   }
   if (st.isDirectory()) gitdir = dotgit
   else {
@@ -46,15 +50,6 @@ export function openRepo(dir: string): Repo {
   return { dir: fs.realpathSync(root), gitdir, objectGitdirs: [gitdir, ...alternateGitdirs(join(gitdir, 'objects'), 0)] }
 }
 
-export function isGitRepo(dir: string): boolean {
-  try {
-    openRepo(dir)
-    return true
-  } catch (err) {
-    if (err instanceof BadRequestError) return false
-    throw err
-  }
-}
 
 function alternateGitdirs(objectsDir: string, depth: number): string[] {
   const file = join(objectsDir, 'info', 'alternates')

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody, type AuthGuard, type Pairing } from '../auth'
 import { BadRequestError, NotFoundError } from '../errors'
+import { checkRepository } from '../git'
 import { resolveAllowedRepo } from '../policy/paths'
 import type { Session, SessionStore } from '../session'
 import { connectionInfo, ConnectionInfo } from './connection'
@@ -42,6 +43,8 @@ export function createSessionRoutes(deps: SessionRouteDeps) {
       const via = body.via ?? 'direct'
       if (via !== 'direct') throw new BadRequestError(`via "${via}" is not supported; this server serves "direct" only.`, 'unsupported_via')
       const repo = resolveAllowedRepo(body.repo, deps.repoAllowlist)
+      // Refused here, not at the first git route: every task on a folder without git fails later.
+      checkRepository(repo)
       const session = sessions.create({ repo, label: body.label ?? null, via })
       const token = await issueSessionToken(session)
       set.status = 201

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs'
 import type { EventHub } from '../events'
-import { BadRequestError, NotFoundError } from '../errors'
+import { BadRequestError, ConflictError, NotFoundError } from '../errors'
 import type { Logger } from '../logger'
 import { checkTerminalSize, type Terminal, type TerminalManager } from '../pty'
 import type { Session } from '../session'
@@ -77,6 +78,10 @@ export class SocketLayer {
   async ptyTarget(session: Session, query: { cols?: number; rows?: number; taskId?: string }): Promise<PtyTarget> {
     const size = querySize(query.cols, query.rows)
     if (query.taskId === undefined) {
+      // Also when a shell from before is still running there: no new terminal in a folder that is gone.
+      if (!existsSync(session.repo)) {
+        throw new ConflictError(`The session's repository ${session.repo} no longer exists; start a session on an existing repository.`, 'repo_missing')
+      }
       this.deps.terminals.ensureShell(session, size)
       return { size, taskTerminal: undefined }
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeTestApp, type TestApp } from '../fixtures/app'
+import { rawUpgrade } from '../ws/helpers'
 import { expectNoLeftovers, jsonOf, waitFor } from './support'
 
 type Answer = { status: number; body: Record<string, unknown> }
@@ -35,6 +36,8 @@ beforeAll(async () => {
   const running = await ask('/api/tasks', { method: 'POST', json: { instruction: marker, context: { mock: { delayMs: 600_000 } } } })
   runningTaskId = running.body.taskId as string
   await waitFor('the second task to run', async () => (await taskStatus(runningTaskId)).status === 'running')
+  // A shell started before the repo goes: a later terminal must not attach to it.
+  app.services.terminals.ensureShell(app.services.sessions.get(app.sessionId)!, undefined)
   rmSync(app.repo, { recursive: true, force: true })
 }, 30_000)
 
@@ -48,9 +51,19 @@ function expectClientError(answer: Answer, status: number, kind: string) {
 }
 
 describe('a session whose repo was deleted', () => {
-  it('answers git diff and status with 400 not_a_repo naming the repo', async () => {
-    expectClientError(await ask('/api/git/diff'), 400, 'not_a_repo')
-    expectClientError(await ask('/api/git/status'), 400, 'not_a_repo')
+  it('answers git diff and status with 409 repo_missing naming the repo', async () => {
+    expectClientError(await ask('/api/git/diff'), 409, 'repo_missing')
+    expectClientError(await ask('/api/git/status'), 409, 'repo_missing')
+  }, 30_000)
+
+  it('refuses every terminal with 409 repo_missing, also while the shell from before still runs', async () => {
+    const { wsUrl } = app.listen()
+    const url = `${wsUrl}/ws/pty?${new URLSearchParams({ sessionId: app.sessionId, token: app.token })}`
+    for (let i = 0; i < 2; i++) {
+      const answer = await rawUpgrade(url)
+      expect(answer.status).toBe(409)
+      expect(JSON.parse(answer.body)).toMatchObject({ error: 'repo_missing' })
+    }
   }, 30_000)
 
   it('answers a command with 409 repo_missing naming the repo, with or without a cwd', async () => {
@@ -76,11 +89,11 @@ describe('a session whose repo was deleted', () => {
     expect(existsSync(join(app.stateDir, 'workspaces', app.sessionId, id))).toBe(false)
   }, 30_000)
 
-  it('still serves the saved patches of a finished task and refuses to apply them with 400', async () => {
+  it('still serves the saved patches of a finished task and refuses to apply them with 409 repo_missing', async () => {
     const patches = await ask(`/api/tasks/${completedTaskId}/patches`)
     expect(patches.status).toBe(200)
     expect((patches.body.patches as unknown[]).length).toBe(1)
-    expectClientError(await ask(`/api/tasks/${completedTaskId}/apply`, { method: 'POST', json: {} }), 400, 'not_a_repo')
+    expectClientError(await ask(`/api/tasks/${completedTaskId}/apply`, { method: 'POST', json: {} }), 409, 'repo_missing')
     expect((await taskStatus(completedTaskId)).status).toBe('completed')
   }, 30_000)
 

@@ -80,6 +80,16 @@ describe('POST /api/session', () => {
     expect(await errorOf(await pair(t, { repo: join(t.allowed, 'nope') }))).toMatchObject({ status: 400, body: { error: 'repo_not_found' } })
   })
 
+  it('refuses a folder that is not a git repository with 400 not_a_repo saying git init', async () => {
+    await using t = await makeTestApp()
+    const plain = join(t.allowed, 'plain')
+    mkdirSync(plain)
+    const { status, body } = await errorOf(await pair(t, { repo: plain }))
+    expect([status, body.error]).toEqual([400, 'not_a_repo'])
+    expect(body.message).toContain('git init')
+    expect(t.services.sessions.list()).toHaveLength(1)
+  })
+
   it('refuses a via the server cannot serve with 400', async () => {
     await using t = await makeTestApp()
     expect(await errorOf(await pair(t, { repo: t.repo, via: 'relay' }))).toMatchObject({ status: 400, body: { error: 'unsupported_via' } })
