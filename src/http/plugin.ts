@@ -51,6 +51,8 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
         origin: [...config.corsOrigins],
         methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
         allowedHeaders: ['Authorization', 'Content-Type'],
+        // A fixed list: the plugin's default (true) echoes the request's header names back.
+        exposeHeaders: ['WWW-Authenticate'],
         credentials: false,
         maxAge: 600,
       }),

@@ -30,6 +30,14 @@ describe('CORS', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:19006')
   })
 
+  it('exposes only WWW-Authenticate, never echoing the request header names', async () => {
+    await using t = await makeTestApp()
+    const response = await t.app.handle(preflight('http://localhost:19006'))
+    expect(response.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate')
+    const plain = await t.request('/healthz', { headers: { origin: 'http://localhost:19006', 'x-probe': '1' } })
+    expect(plain.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate')
+  })
+
   it('gives no Access-Control-Allow-Origin to another origin', async () => {
     await using t = await makeTestApp()
     const response = await t.app.handle(preflight('http://evil.example'))
