@@ -95,7 +95,7 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
           t.Array(
             t.Object({
               file: t.String({ minLength: 1, maxLength: 4096 }),
-              hunks: t.Optional(t.Array(t.Integer({ minimum: 0 }), { description: '0-based indices into the patch hunks; omitted = the whole file' })),
+              hunks: t.Optional(t.Array(t.Integer({ description: 'Out of range (negative or past the last hunk): 400 invalid_selection' }), { description: '0-based indices into the patch hunks; omitted = the whole file' })),
             }),
             { maxItems: 10_000, description: 'Omitted = everything; entries for one file are merged' },
           ),

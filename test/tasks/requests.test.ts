@@ -72,8 +72,12 @@ describe('task requests a client gets wrong', () => {
       const { status, body } = await json(await t.request(`/api/tasks/${taskId}/apply`, { json: { select } }))
       expect({ select, status, error: body.error }).toEqual({ select, status: 400, error: 'invalid_selection' })
     }
-    const negative = await json(await t.request(`/api/tasks/${taskId}/apply`, { json: { select: [{ file: 'COCKPIT_MOCK.md', hunks: [-1] }] } }))
-    expect(negative.status).toBe(422)
+    // A negative index gets the same answer as one past the end: 400 invalid_selection with the range.
+    for (const hunk of [-1, 7]) {
+      const { status, body } = await json(await t.request(`/api/tasks/${taskId}/apply`, { json: { select: [{ file: 'COCKPIT_MOCK.md', hunks: [hunk] }] } }))
+      expect([status, body.error]).toEqual([400, 'invalid_selection'])
+      expect(String(body.message)).toContain(`has no hunk ${hunk}; use 0 to 0`)
+    }
     expect((await json(await t.request(`/api/tasks/${taskId}`))).body.status).toBe('completed')
   })
 
