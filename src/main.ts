@@ -103,7 +103,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
 
-  app.listen({ hostname: config.host, port: config.port })
+  try {
+    // reusePort off: Bun's default lets a second server share the port and split the requests.
+    app.listen({ hostname: config.host, port: config.port, reusePort: false })
+  } catch (error) {
+    await services.shutdown()
+    if ((error as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`)
+    fail(`could not listen on ${config.host}:${config.port}: ${(error as Error).message}`)
+  }
   const server = app.server
   if (!server) fail(`could not listen on ${config.host}:${config.port}`)
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host

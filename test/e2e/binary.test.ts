@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { createServer, type AddressInfo } from 'node:net'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,6 +46,28 @@ describe('the compiled binary', () => {
     const { code, stderr } = await runBinary([], { REPO_ALLOWLIST: 'relative/path' })
     expect(code).not.toBe(0)
     expect(stderr).toContain('REPO_ALLOWLIST')
+  })
+
+  it('refuses a port another cockpit-coder listens on with one line and a non-zero exit', async () => {
+    await using server = await startBinary()
+    const { code, stderr } = await runBinary(['--port', String(server.port)], { JWT_SECRET: 'e2e-secret-0123456789abcdef0123456789abcdef' })
+    expect(code).not.toBe(0)
+    expect(stderr.trim().split('\n')).toEqual([`cockpit-coder: port ${server.port} is already in use`])
+    // The first one still answers every request.
+    for (let i = 0; i < 5; i++) expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200)
+  })
+
+  it('refuses a port another program holds with one line, no stack trace', async () => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as AddressInfo).port
+    try {
+      const { code, stderr } = await runBinary(['--port', String(port)], { JWT_SECRET: 'e2e-secret-0123456789abcdef0123456789abcdef' })
+      expect(code).not.toBe(0)
+      expect(stderr.trim().split('\n')).toEqual([`cockpit-coder: port ${port} is already in use`])
+    } finally {
+      holder.close()
+    }
   })
 
   it('prints the URL, repos, commands and pairing token in that order', async () => {
