@@ -1,15 +1,17 @@
 import { Elysia } from 'elysia'
-import { swagger } from '@elysiajs/swagger'
-import { createAuthGuard, createPairing } from './auth'
+import { createAuthGuard, createPairing, ErrorBody } from './auth'
+import { createApiDocs } from './http/openapi'
 import { createHttpPlugin } from './http/plugin'
 import { createAgentRoutes } from './routes/agents'
 import { createCmdRoutes } from './routes/cmd'
 import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
-import { createSessionRoutes } from './routes/session'
-import { createTaskRoutes } from './routes/tasks'
+import { FilePatchSchema } from './routes/schemas'
+import { createSessionRoutes, SessionView } from './routes/session'
+import { createTaskRoutes, TaskView } from './routes/tasks'
 import { createWsRoutes } from './routes/ws'
 import type { Services } from './services'
+import { EVENT_DEFINITIONS } from './ws/frames'
 
 /**
  * Chains every plugin onto one app. Never listens and never reads the environment: main.ts and
@@ -26,31 +28,10 @@ export function createApp(services: Services) {
   return new Elysia({ name: 'cockpit-coder', websocket: { maxPayloadLength: 1024 * 1024 }, normalize: 'typebox' })
     .use(createHttpPlugin({ config, logger: services.logger }))
     .use(
-      swagger({
-        path: '/swagger',
-        documentation: {
-          info: {
-            title: 'Cockpit Coder',
-            version: services.version,
-            description:
-              'Drive coding agents on this machine from a phone. All /api routes need `Authorization: Bearer <session token>` ' +
-              '(POST /api/session takes the pairing token). WebSockets: /ws/pty and /ws/events take `?sessionId=&token=`.',
-          },
-          components: {
-            securitySchemes: {
-              bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token from POST /api/session' },
-              pairingToken: { type: 'http', scheme: 'bearer', description: 'Pairing token printed at start-up' },
-            },
-          },
-          tags: [
-            { name: 'server', description: 'Health' },
-            { name: 'session', description: 'Pairing and sessions' },
-            { name: 'git', description: 'Diff and status of the session repo' },
-            { name: 'commands', description: 'Allowlisted commands, run without a shell' },
-            { name: 'tasks', description: 'Agents and their tasks: run, watch, review patches, apply' },
-            { name: 'websocket', description: '/ws/pty (terminal) and /ws/events (event stream); upgrade with ?sessionId=&token=' },
-          ],
-        },
+      createApiDocs({
+        version: services.version,
+        schemas: { Session: SessionView, Task: TaskView, FilePatch: FilePatchSchema, Error: ErrorBody },
+        eventNames: EVENT_DEFINITIONS.map((definition) => definition.name),
       }),
     )
     .use(createHealthRoutes({ version: services.version, startedAt: services.startedAt }))

@@ -16,7 +16,7 @@ type SessionRouteDeps = {
   listTasks: (sessionId: string) => unknown[]
 }
 
-const SessionView = t.Object({
+export const SessionView = t.Object({
   id: t.String(),
   sessionId: t.String(),
   repo: t.String(),

@@ -12,7 +12,7 @@ const TaskStatus = t.Union([
   t.Literal('applied'),
 ])
 
-const TaskView = t.Object({
+export const TaskView = t.Object({
   taskId: t.String(),
   id: t.String({ description: 'Same as taskId' }),
   status: TaskStatus,

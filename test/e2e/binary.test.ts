@@ -70,6 +70,17 @@ describe('the compiled binary', () => {
     }
   })
 
+  it('serves /swagger and its script from the binary alone, with no CDN', async () => {
+    await using server = await startBinary()
+    const html = await (await fetch(`${server.baseUrl}/swagger`)).text()
+    const src = /<script src="([^"]+)"/.exec(html)?.[1]
+    expect(src).toStartWith('/swagger/assets/')
+    const script = await fetch(`${server.baseUrl}${src}`)
+    expect(script.status).toBe(200)
+    expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000)
+    expect((await fetch(`${server.baseUrl}/swagger/json`)).status).toBe(200)
+  })
+
   it('prints the URL, repos, commands and pairing token in that order', async () => {
     await using server = await startBinary()
     await Bun.sleep(50)
