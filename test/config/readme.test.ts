@@ -21,3 +21,11 @@ describe('the options table', () => {
     expect(new Set(OPTIONS.map((o) => o.key)).size).toBe(OPTIONS.length)
   })
 })
+
+describe('the README', () => {
+  it('states the instruction limit and why the diff after apply is empty', () => {
+    expect(readme).toContain('32768 characters')
+    expect(readme).toContain('{"patches":[]}')
+    for (const flag of ['--pty-max-per-session', '--pty-max-total']) expect(readme).toContain(`| ${flag} |`)
+  })
+})
