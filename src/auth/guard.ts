@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
+import { UnauthorizedError } from '../errors'
 import type { Session, SessionStore } from '../session'
 import { bearerToken, secretsEqual } from './tokens'
 import { SESSION_CLAIM, signSessionToken } from './issue'
@@ -8,10 +9,16 @@ export const ErrorBody = t.Object({ error: t.String(), message: t.String() }, { 
 
 type AuthDeps = { sessions: SessionStore; jwtSecret: string }
 
-/** The 401 body, with the `WWW-Authenticate: Bearer` header a 401 must carry. */
-export function unauthorizedBody(set: { headers: Record<string, string | number> }, message: string) {
+/**
+ * The one way to make a 401: an UnauthorizedError's body, with the `WWW-Authenticate: Bearer`
+ * header a 401 must carry. Guards return it through Elysia's `status(401, …)` (not throw it) so
+ * the 401 is part of every guarded route's type for Eden; a thrown UnauthorizedError gets the
+ * same answer from http/errors.ts.
+ */
+export function unauthorized(set: { headers: Record<string, string | number> }, message: string) {
+  const error = new UnauthorizedError(message)
   set.headers['www-authenticate'] = 'Bearer'
-  return { error: 'unauthorized', message }
+  return { error: error.kind, message: error.message }
 }
 
 /**
@@ -53,19 +60,19 @@ export function createAuthGuard({ sessions, jwtSecret }: AuthDeps) {
     .derive({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
       const queryToken = typeof query?.token === 'string' ? query.token : null
       const token = bearerToken(headers.authorization) ?? queryToken
-      if (!token) return status(401, unauthorizedBody(set, 'Send the session token as "Authorization: Bearer <token>".'))
+      if (!token) return status(401, unauthorized(set, 'Send the session token as "Authorization: Bearer <token>".'))
       let sessionId = verified.get(token)
       if (sessionId === undefined) {
         const claims = await sessionJwt.verify(token, { algorithms: ['HS256'], requiredClaims: ['exp', SESSION_CLAIM] })
         const claimed = claims ? claims[SESSION_CLAIM] : undefined
         if (!claims || typeof claimed !== 'string' || typeof claims.exp !== 'number') {
-          return status(401, unauthorizedBody(set, 'The token is invalid or expired; pair again with POST /api/session.'))
+          return status(401, unauthorized(set, 'The token is invalid or expired; pair again with POST /api/session.'))
         }
         sessionId = claimed
         verified.remember(token, claimed, claims.exp)
       }
       const session = sessions.get(sessionId)
-      if (!session) return status(401, unauthorizedBody(set, 'The session of this token has ended; pair again with POST /api/session.'))
+      if (!session) return status(401, unauthorized(set, 'The session of this token has ended; pair again with POST /api/session.'))
       sessions.touch(session.id)
       return { session }
     })
@@ -79,7 +86,7 @@ export function createPairing({ jwtSecret, pairingToken, devMode }: { jwtSecret:
     .derive({ as: 'scoped' }, ({ headers, set, status }) => {
       const token = bearerToken(headers.authorization)
       const valid = token !== null && (secretsEqual(token, pairingToken) || (devMode && secretsEqual(token, 'DEV')))
-      if (!valid) return status(401, unauthorizedBody(set, 'POST /api/session needs "Authorization: Bearer <pairing token>" as printed at start-up.'))
+      if (!valid) return status(401, unauthorized(set, 'POST /api/session needs "Authorization: Bearer <pairing token>" as printed at start-up.'))
       return {
         issueSessionToken: (session: Session) => signSessionToken(jwtSecret, session),
       }

@@ -16,7 +16,7 @@ import { splitRecords } from './xdiff'
 import { lstatOrNull } from './worktree'
 
 type Op = { file: string; abs: string; bytes: Uint8Array | null; mode: string | null }
-export type ApplyResult = { applied: { file: string; hunks: number[] }[]; files: string[] }
+export type AppliedSelection = { applied: { file: string; hunks: number[] }[]; files: string[] }
 
 const NO_NEWLINE = '\\'
 
@@ -29,19 +29,13 @@ function normalise(patches: FilePatch[], select?: HunkSelection): Map<FilePatch,
     for (const p of patches) out.set(p, 'all')
     return out
   }
-  if (!Array.isArray(select)) throw new BadRequestError('select must be a list of {file, hunks?}.', 'invalid_selection')
+  // The caller checked the selection against these patches (tasks/apply.ts checkSelection): every
+  // file is among them and every index in range, so nothing here can be out of place.
   for (const s of select) {
-    const p = byFile.get(s?.file)
-    if (!p) throw new BadRequestError(`select names ${String(s?.file)}, which is not among the patches.`, 'unknown_file')
+    const p = byFile.get(s.file)!
     if (s.hunks === undefined || s.hunks === null) {
       out.set(p, 'all')
       continue
-    }
-    if (!Array.isArray(s.hunks)) throw new BadRequestError(`hunks of ${p.file} must be a list of numbers.`, 'invalid_selection')
-    for (const h of s.hunks) {
-      if (!Number.isInteger(h) || h < 0 || h >= p.hunks.length) {
-        throw new BadRequestError(`${p.file} has no hunk ${String(h)} (it has ${p.hunks.length}).`, 'unknown_hunk')
-      }
     }
     const prev = out.get(p)
     if (prev === 'all') continue
@@ -197,11 +191,11 @@ async function plan(repo: Repo, p: FilePatch, chosen: Set<number> | 'all'): Prom
   return { ops, hunks }
 }
 
-export async function applyPatches(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<ApplyResult> {
+export async function applyPatches(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<AppliedSelection> {
   if (!Array.isArray(patches)) throw new BadRequestError('patches must be a list.', 'invalid_patches')
   const chosen = normalise(patches, select)
   const ops: Op[] = []
-  const applied: ApplyResult['applied'] = []
+  const applied: AppliedSelection['applied'] = []
   for (const [p, sel] of chosen) {
     if (sel !== 'all' && sel.size === 0) continue
     const r = await plan(repo, p, sel)

@@ -133,8 +133,3 @@ export function matchesEntry(words: readonly string[], entry: AllowlistEntry): b
   return entry.words.every((fixed, index) => words[index] === fixed)
 }
 
-/** Allowed when the words equal an entry's words exactly (case-sensitive), or extend a ` *` entry. */
-export function matchAllowlist(words: readonly string[], allowlist: readonly string[]): boolean {
-  if (words.length === 0) return false
-  return allowlist.some((entry) => matchesEntry(words, parseAllowlistEntry(entry)))
-}

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { unauthorizedBody, type AuthGuard } from '../auth'
+import { unauthorized, type AuthGuard } from '../auth'
 import type { Session } from '../session'
 import type { SocketLayer } from '../ws'
 
@@ -30,7 +30,7 @@ export function createWsRoutes({ auth, ws }: WsDeps) {
       }),
     })
     .resolve(async ({ session, query, set, status }) => {
-      if (otherSession(session, query.sessionId)) return status(401, unauthorizedBody(set, 'The sessionId is not the session of this token.'))
+      if (otherSession(session, query.sessionId)) return status(401, unauthorized(set, 'The sessionId is not the session of this token.'))
       return { target: await ws.ptyTarget(session, query) }
     })
     .ws('/ws/pty', {
@@ -57,7 +57,7 @@ export function createWsRoutes({ auth, ws }: WsDeps) {
       }),
     })
     .resolve(({ session, query, set, status }) => {
-      if (otherSession(session, query.sessionId)) return status(401, unauthorizedBody(set, 'The sessionId is not the session of this token.'))
+      if (otherSession(session, query.sessionId)) return status(401, unauthorized(set, 'The sessionId is not the session of this token.'))
       return {}
     })
     .ws('/ws/events', {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'bun:test'
 import { BadRequestError } from '../../src/errors'
-import { matchAllowlist, parseAllowlistEntry, splitCommandWords } from '../../src/policy/commands'
+import { matchesEntry, parseAllowlistEntry, splitCommandWords } from '../../src/policy/commands'
+
+/** The runner's rule: the words equal an entry's words exactly, or extend a ` *` entry. */
+function matchAllowlist(words: readonly string[], allowlist: readonly string[]): boolean {
+  return words.length > 0 && allowlist.some((entry) => matchesEntry(words, parseAllowlistEntry(entry)))
+}
 
 describe('splitCommandWords', () => {
   const table: [string, string[]][] = [
