@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import type { EventHub } from '../events'
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
-import { matchesEntry, parseAllowlistEntry, splitCommandWords, type AllowlistEntry } from '../policy/commands'
+import { CommandSyntaxError, matchesEntry, parseAllowlistEntry, splitCommandWords, type AllowlistEntry } from '../policy/commands'
 import { buildChildEnv } from '../policy/env'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { resolveInside } from '../policy/paths'
@@ -34,6 +34,16 @@ export type StartCommand = { cmd: string; cwd?: string; timeoutMs?: number }
 
 const SHOWN_CMD_CHARS = 200
 
+/** A client's cmd as words; a line that cannot be split is the client's mistake: 400. */
+function commandWords(cmd: string): string[] {
+  try {
+    return splitCommandWords(cmd)
+  } catch (error) {
+    if (error instanceof CommandSyntaxError) throw new BadRequestError(`cmd ${error.message}`, 'invalid_command')
+    throw error
+  }
+}
+
 /**
  * Runs allowlisted commands for sessions: never through a shell, each in its own process group,
  * with a timeout, bounded output, a per-session concurrency bound and events on the session bus.
@@ -63,7 +73,7 @@ export class CommandRunner {
   start(session: Session, req: StartCommand): CommandView {
     if (this.closed) throw new ServiceUnavailableError('The server is shutting down; no new commands start.')
     if (typeof req.cmd !== 'string') throw new BadRequestError('cmd must be a string.', 'invalid_command')
-    const words = splitCommandWords(req.cmd)
+    const words = commandWords(req.cmd)
     if (words.length === 0) throw new BadRequestError('cmd is empty.', 'invalid_command')
     if (!this.entries.some((entry) => matchesEntry(words, entry))) throw this.notAllowed(req.cmd)
 

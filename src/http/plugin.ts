@@ -89,6 +89,11 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
         case 'INVALID_FILE_TYPE':
           return errorResponse(400, 'bad_request', String((error as Error).message ?? error))
       }
+      // Elysia 1.4.30 fails while wording a validation error about an object whose `toString` is
+      // not a function (`{"repo":{"toString":null}}`, found by the route fuzzer): still a bad body.
+      if (error instanceof TypeError && error.stack?.includes('ValidationError')) {
+        return errorResponse(422, 'invalid_request', 'The request body does not match the schema.')
+      }
       logger.error('unhandled error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
       set.status = 500
       return errorResponse(500, 'internal', 'The server failed on this request; see its log.')

@@ -1,4 +1,3 @@
-import { BadRequestError } from '../errors'
 
 /**
  * Command policy, pure: how a `cmd` string becomes argv and whether the allowlist lets it run.
@@ -27,8 +26,14 @@ function describeChar(ch: string): string {
   return `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`
 }
 
-function invalid(message: string): BadRequestError {
-  return new BadRequestError(message, 'invalid_command')
+/**
+ * A command line that cannot be split. It has no status: each caller words it for its context
+ * (a 400 for /api/cmd, a start-up error naming AGENT_<NAME>_CMD or CMD_ALLOWLIST).
+ */
+export class CommandSyntaxError extends Error {}
+
+function invalid(message: string): CommandSyntaxError {
+  return new CommandSyntaxError(message)
 }
 
 export function splitCommandWords(cmd: string): string[] {
@@ -41,7 +46,7 @@ export function splitCommandWords(cmd: string): string[] {
 
   while (i < chars.length) {
     const ch = chars[i]!
-    if (ch === '\0') throw invalid('cmd contains a NUL character.')
+    if (ch === '\0') throw invalid('contains a NUL character.')
     if (BLANK.has(ch)) {
       if (inWord) words.push(word)
       word = ''
@@ -50,13 +55,13 @@ export function splitCommandWords(cmd: string): string[] {
       continue
     }
     if (isControl(ch)) {
-      throw invalid(`cmd contains the control character ${describeChar(ch)} outside quotes; send one command on one line.`)
+      throw invalid(`contains the control character ${describeChar(ch)} outside quotes; send one command on one line.`)
     }
     inWord = true
     if (ch === '\\') {
       const next = chars[i + 1]
-      if (next === undefined) throw invalid('cmd ends with a lone backslash.')
-      if (next === '\0') throw invalid('cmd contains a NUL character.')
+      if (next === undefined) throw invalid('ends with a lone backslash.')
+      if (next === '\0') throw invalid('contains a NUL character.')
       // Backslash-newline is a line continuation and vanishes; any other escaped char is literal.
       if (next !== '\n') word += next
       i += 2
@@ -64,9 +69,9 @@ export function splitCommandWords(cmd: string): string[] {
     }
     if (ch === "'") {
       const end = chars.indexOf("'", i + 1)
-      if (end === -1) throw invalid('cmd has an unterminated single quote.')
+      if (end === -1) throw invalid('has an unterminated single quote.')
       const quoted = chars.slice(i + 1, end)
-      if (quoted.includes('\0')) throw invalid('cmd contains a NUL character.')
+      if (quoted.includes('\0')) throw invalid('contains a NUL character.')
       word += quoted.join('')
       i = end + 1
       continue
@@ -76,7 +81,7 @@ export function splitCommandWords(cmd: string): string[] {
       let closed = false
       while (i < chars.length) {
         const c = chars[i]!
-        if (c === '\0') throw invalid('cmd contains a NUL character.')
+        if (c === '\0') throw invalid('contains a NUL character.')
         if (c === '"') {
           closed = true
           i++
@@ -90,7 +95,7 @@ export function splitCommandWords(cmd: string): string[] {
         word += c
         i++
       }
-      if (!closed) throw invalid('cmd has an unterminated double quote.')
+      if (!closed) throw invalid('has an unterminated double quote.')
       continue
     }
     word += ch

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeTestApp, type TestApp } from '../fixtures/app'
+import { makeTestApp, TEST_PAIRING_TOKEN, type TestApp } from '../fixtures/app'
 import { jsonOf, waitFor } from '../faults/support'
 
 let app: TestApp
@@ -59,4 +59,16 @@ describe('an instruction that looks like an option', () => {
       rmSync(bin, { recursive: true, force: true })
     }
   }, 60_000)
+})
+
+describe('a body field whose toString is not a function', () => {
+  it('answers 422 invalid_request, not 500 (Elysia fails while wording the validation error)', async () => {
+    await using t = await makeTestApp()
+    const body = '{"repo":{"toString":null,"1e309":-9007199254740992},"label":" "}'
+    const response = await t.app.handle(
+      new Request('http://localhost/api/session', { method: 'POST', headers: { authorization: `Bearer ${TEST_PAIRING_TOKEN}` }, body }),
+    )
+    expect(response.status).toBe(422)
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' })
+  })
 })

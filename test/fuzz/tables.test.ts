@@ -201,7 +201,7 @@ describe('path traversal: task edits and apply selections', () => {
   }, 30_000)
 
   it('refuses hunk indices out of range', async () => {
-    expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [-1] }] }).then((a) => [a.status, a.body.error])).toEqual([422, 'invalid_request'])
+    expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [-1] }] }).then((a) => [a.status, a.body.error])).toEqual([400, 'invalid_selection'])
     expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [1] }] }).then((a) => [a.status, a.body.error])).toEqual([400, 'invalid_selection'])
     expect(await post(`/api/tasks/${mockTaskId}/apply`, { select: [{ file: 'src/app.txt', hunks: [2 ** 53] }] }).then((a) => [a.status, a.body.error])).toEqual([400, 'invalid_selection'])
   }, 30_000)

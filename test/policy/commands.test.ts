@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { BadRequestError } from '../../src/errors'
-import { matchesEntry, parseAllowlistEntry, splitCommandWords } from '../../src/policy/commands'
+import { CommandSyntaxError, matchesEntry, parseAllowlistEntry, splitCommandWords } from '../../src/policy/commands'
 
 /** The runner's rule: the words equal an entry's words exactly, or extend a ` *` entry. */
 function matchAllowlist(words: readonly string[], allowlist: readonly string[]): boolean {
@@ -62,17 +61,16 @@ describe('splitCommandWords', () => {
     ['npm "te\0st"', /NUL/],
   ]
   for (const [input, message] of refused) {
-    it(`refuses ${JSON.stringify(input)} with 400 invalid_command`, () => {
+    it(`refuses ${JSON.stringify(input)} with a syntax error each caller words for itself`, () => {
       let caught: unknown
       try {
         splitCommandWords(input)
       } catch (error) {
         caught = error
       }
-      expect(caught).toBeInstanceOf(BadRequestError)
-      expect((caught as BadRequestError).status).toBe(400)
-      expect((caught as BadRequestError).kind).toBe('invalid_command')
-      expect((caught as BadRequestError).message).toMatch(message)
+      expect(caught).toBeInstanceOf(CommandSyntaxError)
+      expect(caught).not.toHaveProperty('status')
+      expect((caught as Error).message).toMatch(message)
     })
   }
 })
