@@ -1,6 +1,9 @@
 /**
- * The git layer's public surface. Pure isomorphic-git + node:fs: no `git` executable, hooks,
- * filters or fsmonitor ever run from here.
+ * The git layer's public surface. isomorphic-git is used for refs and config only (resolveRef,
+ * currentBranch, getConfig); objects, packs, the index (.git/index) and the working tree are read
+ * and written directly by this folder (odb.ts, pack.ts, dirc.ts, worktree.ts), because
+ * isomorphic-git's own readers were the slow part: pack.ts and dirc.ts say what was measured.
+ * No `git` executable, hooks, filters or fsmonitor ever run from here.
  */
 import type { FilePatch, HunkSelection, RepoStatus } from './types'
 import { applyPatches } from './apply'
