@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { TEST_PAIRING_TOKEN } from '../fixtures/app'
+import { gitCli, TEST_PAIRING_TOKEN } from '../fixtures/app'
 import { makeWsTestApp, rawUpgrade, TestSocket, type WsTestApp } from './helpers'
 
 setDefaultTimeout(30_000)
@@ -83,6 +83,7 @@ describe('/ws/pty shell start', () => {
     await t.terminals.stopSession(t.sessionId)
     const repo = join(t.allowed, 'short-lived')
     mkdirSync(repo)
+    gitCli(repo, 'init', '-q')
     const paired = await t.app.handle(
       new Request('http://localhost/api/session', { method: 'POST', headers: { authorization: `Bearer ${TEST_PAIRING_TOKEN}` }, body: JSON.stringify({ repo }) }),
     )
