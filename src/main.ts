@@ -5,6 +5,7 @@ import { createApp } from './app'
 import { signSessionToken } from './auth/issue'
 import { ConfigError, loadProcessConfig, usage, type Config } from './config'
 import { isInside } from './policy/paths'
+import { enableChildSubreaper, endMarkedProcesses } from './procs'
 import { connectionInfo } from './routes/connection'
 import { createServices, type Services } from './services'
 import { VERSION } from './version'
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
     fail(error instanceof Error ? error.message : String(error))
   }
   const app = createApp(services)
+  // Before any child starts: an orphan is re-parented to its nearest subreaper as it is orphaned.
+  const subreaper = enableChildSubreaper()
+  if (!subreaper.enabled) services.logger.warn('processes that detach with setsid will outlive their session', { reason: subreaper.reason })
 
   // Handlers go in before listening, so a signal at any moment after start-up shuts down cleanly.
   let stopping = false
@@ -95,6 +99,9 @@ async function main(): Promise<void> {
     // process is killed, so it gets its answer before the remaining connections are cut.
     const draining = app.server?.stop(false)
     await services.shutdown()
+    // Every session's clean-up has run; this catches what one of them could not end.
+    const left = await endMarkedProcesses({ allSessions: true })
+    if (left.found > 0) services.logger.warn('ended processes left by ended sessions', { ...left })
     await Promise.race([draining, Bun.sleep(2000)])
     await app.server?.stop(true)
     clearTimeout(forced)

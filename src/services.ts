@@ -5,6 +5,7 @@ import type { Config } from './config'
 import { EventHub } from './events'
 import { createLogger, type Logger } from './logger'
 import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
+import { endMarkedProcesses } from './procs'
 import { MemorySessionStore, type SessionStore } from './session'
 import { TaskService, type TaskServiceOptions } from './tasks'
 import { VERSION } from './version'
@@ -85,9 +86,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const ws = new SocketLayer({ terminals: terminalLayer.terminals, events, tasks, sockets, logger, ...overrides.ws })
 
   // Processes first, then the bus: their last events still reach subscribers before it closes.
+  // Then whatever the session started and escaped its group and session (a daemonising dev
+  // server): found by the session's marker in its environment, since no layer knows of it.
   sessions.onEnd(async (session) => {
     await Promise.all([commands.stopSession(session.id), tasks.stopSession(session.id)])
     events.closeSession(session.id)
+    const escaped = await endMarkedProcesses({ sessionId: session.id })
+    if (escaped.left > 0) logger.warn('processes of an ended session survived SIGKILL', { sessionId: session.id, ...escaped })
+    else if (escaped.found > 0) logger.info('ended processes that escaped their session', { sessionId: session.id, ...escaped })
   })
 
   const sweep = setInterval(() => {

@@ -5,6 +5,7 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceU
 import { CommandSyntaxError, matchesEntry, parseAllowlistEntry, splitCommandWords, type AllowlistEntry } from '../policy/commands'
 import { buildChildEnv } from '../policy/env'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
+import { sessionMarkerEnv } from '../procs'
 import { resolveInside } from '../policy/paths'
 import type { Session } from '../session'
 import { RunningCommand, type CommandView } from './command'
@@ -87,7 +88,7 @@ export class CommandRunner {
       )
     }
 
-    const env = buildChildEnv(this.options.parentEnv)
+    const env = buildChildEnv(this.options.parentEnv, sessionMarkerEnv(session.id))
     const program = resolveProgram(words[0]!, env.PATH ?? '')
     const id = randomUUID()
     const command = new RunningCommand({

@@ -2,6 +2,7 @@ import { basename } from 'node:path'
 import { AppError, ConflictError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
 import { buildChildEnv } from '../policy/env'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
+import { sessionMarkerEnv } from '../procs'
 import type { Session } from '../session'
 import { checkTerminalSize, Terminal, type TerminalExit } from './terminal'
 
@@ -153,7 +154,7 @@ export class TerminalManager {
         file: this.shell,
         args: [],
         cwd: session.repo,
-        env: buildChildEnv(this.options.environment, { TERM: 'xterm-256color', COLORTERM: 'truecolor', SHELL: this.shell }),
+        env: buildChildEnv(this.options.environment, { TERM: 'xterm-256color', COLORTERM: 'truecolor', SHELL: this.shell, ...sessionMarkerEnv(session.id) }),
         scrollbackBytes: this.options.scrollbackBytes,
         logger: this.options.logger,
         ...startSize,

@@ -5,6 +5,7 @@ import { diffWorkspace, type FilePatch } from '../git'
 import { PayloadTooLargeError } from '../errors'
 import { buildChildEnv } from '../policy/env'
 import { describeError, type Logger } from '../logger'
+import { sessionMarkerEnv } from '../procs'
 import { Terminal } from '../pty/terminal'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputStreamer } from '../events'
 import { OutputTail } from './output-tail'
@@ -148,7 +149,8 @@ export class TaskRun {
   /** Runs the agent to its end; null when it could not start (the task is already failed). */
   private async runAgent(dir: string): Promise<{ code: number | null; signal?: string; durationMs: number } | null> {
     const { agent, file, args } = this.prepared
-    const env = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, agent.envVars), TERM: 'xterm-256color' })
+    const sessionId = this.deps.store.get(this.taskId)!.sessionId
+    const env = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, agent.envVars), TERM: 'xterm-256color', ...sessionMarkerEnv(sessionId) })
     let terminal: Terminal
     try {
       terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes, logger: this.deps.logger })
