@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { benchFlood } from './bench-flood'
 import { benchGit } from './bench-git'
 import { benchHttp } from './bench-http'
 import { benchRss } from './bench-rss'
@@ -34,6 +35,8 @@ log('ws: terminal throughput, echo latency, events fan-out …')
 const ws = await benchWs({ binary, quick })
 log('rss: idle and with 50 terminals …')
 const rss = await benchRss({ binary, terminals: 50 })
+log('flood: an agent writing for ever while a client reads its events …')
+const flood = await benchFlood({ binary, seconds: quick ? 4 : 8 })
 const totalS = (performance.now() - started) / 1000
 
 const cpu = (await Bun.file('/proc/cpuinfo').text()).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown cpu'
@@ -48,11 +51,13 @@ const rows: [string, string, string, string][] = [
   ['keystroke echo round trip', `p50 ${f(ws.echoP50Ms)} ms, p99 ${f(ws.echoP99Ms)} ms`, '', ''],
   ['events fan-out', `${ws.fanoutSubscribers} × ${ws.fanoutEvents} in order: ${ws.fanoutInOrder}`, `${f(ws.fanoutEventsPerSecond, 0)} deliveries/s`, ''],
   ['binary start to healthy', `${f(http.oursStartMs, 0)} ms`, `bare Bun.serve ${f(http.bareStartMs, 0)} ms`, `${f(http.startRatio)}x`],
+  ['requests while an agent floods', `p50 ${f(flood.requestP50Ms, 0)} ms, p99 ${f(flood.requestP99Ms, 0)} ms, max ${f(flood.requestMaxMs, 0)} ms`, `events ${f(flood.eventsMBps, 1)} MB/s`, ''],
+  ['RSS growth under flood / cancel', `+${f((flood.maxRssKiB - flood.idleRssKiB) / 1024, 0)} MiB`, `cancel ${f(flood.cancelMs, 0)} ms`, ''],
   ['RSS idle / with 50 terminals', `${f(rss.idleKiB / 1024, 1)} / ${f(rss.withTerminalsKiB / 1024, 1)} MiB`, `${f(rss.perTerminalKiB, 0)} KiB per terminal`, ''],
 ]
 
 if (json) {
-  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss }, null, 2))
+  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss, flood }, null, 2))
 } else {
   console.log(`\nCockpit Coder benchmark (${machine}; ${f(totalS, 0)} s)\n`)
   console.log('| measure | ours | reference | ratio |')
