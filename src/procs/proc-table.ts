@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 
 /** One row of Linux's process table, as /proc/<pid>/stat tells it. */
-export type ProcRow = { pid: number; ppid: number; state: string }
+export type ProcRow = { pid: number; ppid: number; pgrp: number; session: number; state: string }
 
 /** Every process from /proc, or null where there is no Linux /proc. */
 export function readProcTable(): Map<number, ProcRow> | null {
@@ -23,13 +23,14 @@ export function readProcTable(): Map<number, ProcRow> | null {
     }
     // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so cut at the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ppid = Number(fields[1])
-    if (fields[0] === undefined || !Number.isInteger(ppid)) continue
-    table.set(Number(entry), { pid: Number(entry), ppid, state: fields[0] })
+    const [state, ppid, pgrp, session] = [fields[0], Number(fields[1]), Number(fields[2]), Number(fields[3])]
+    if (state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(session)) continue
+    table.set(Number(entry), { pid: Number(entry), ppid, pgrp, session, state })
   }
   return table.size > 0 ? table : null
 }
 
+/** A zombie (or a process being torn down) has ended; it only waits for its parent to collect its status. */
 export const isLive = (row: ProcRow): boolean => row.state !== 'Z' && row.state !== 'X'
 
 /** Everything below `root` in the tree (children, grandchildren...), zombies included. */

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs'
 import { groupAlive, signalGroup } from '../cmdexec/process-group'
+import { isLive, readProcTable } from '../procs/proc-table'
 
 /**
  * A PTY child is a session leader (setsid), but an interactive shell with job control puts every
@@ -10,36 +10,11 @@ import { groupAlive, signalGroup } from '../cmdexec/process-group'
  * are what stops them.
  */
 export function sessionProcessGroups(sessionId: number): number[] {
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return []
-  }
   const groups = new Set<number>()
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    const ids = readStatIds(entry)
-    if (ids && !ids.zombie && ids.session === sessionId && ids.pgrp > 1) groups.add(ids.pgrp)
+  for (const row of readProcTable()?.values() ?? []) {
+    if (isLive(row) && row.session === sessionId && row.pgrp > 1) groups.add(row.pgrp)
   }
   return [...groups]
-}
-
-function readStatIds(pid: string): { pgrp: number; session: number; zombie: boolean } | undefined {
-  let stat: string
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    // The process ended between readdir and read.
-    return undefined
-  }
-  // The command name is in parentheses and may contain spaces or ')': fields follow the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const pgrp = Number(fields[2])
-  const session = Number(fields[3])
-  if (!Number.isInteger(pgrp) || !Number.isInteger(session)) return undefined
-  // A zombie has already ended; it only waits for its parent (or init) to collect its status.
-  return { pgrp, session, zombie: fields[0] === 'Z' }
 }
 
 /** Sends `signal` to every process group of the session; returns how many groups it reached. */
