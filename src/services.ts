@@ -86,12 +86,17 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const ws = new SocketLayer({ terminals: terminalLayer.terminals, events, tasks, sockets, logger, ...overrides.ws })
 
   // Processes first, then the bus: their last events still reach subscribers before it closes.
-  // Then whatever the session started and escaped its group and session (a daemonising dev
-  // server): found by the session's marker in its environment, since no layer knows of it.
+  // Alongside, whatever the session started that escaped its group and session (a daemonising
+  // dev server): no layer knows of it, the session's marker in its environment finds it. It runs
+  // beside the layers' own kills, not after them, so a shutdown waits for one grace, not two;
+  // the layers signal first (their synchronous part runs before this starts), so a command
+  // still ends as `killed`. The grace matches the longest of theirs (a terminal's 2 s).
   sessions.onEnd(async (session) => {
-    await Promise.all([commands.stopSession(session.id), tasks.stopSession(session.id)])
+    const layers = Promise.all([commands.stopSession(session.id), tasks.stopSession(session.id)])
+    const sweep = endMarkedProcesses({ sessionId: session.id }, { graceMs: 2000 })
+    await layers
     events.closeSession(session.id)
-    const escaped = await endMarkedProcesses({ sessionId: session.id })
+    const escaped = await sweep
     if (escaped.left > 0) logger.warn('processes of an ended session survived SIGKILL', { sessionId: session.id, ...escaped })
     else if (escaped.found > 0) logger.info('ended processes that escaped their session', { sessionId: session.id, ...escaped })
   })
