@@ -11,7 +11,8 @@ type Rule = { re: RegExp; negate: boolean; dirOnly: boolean; basenameOnly: boole
 /** The rules of one file, with the directory (relative to the repo, "" for root) they apply below. */
 export type RuleSet = { base: string; rules: Rule[] }
 
-function globToRegex(glob: string): string {
+/** A wildmatch glob (WM_PATHNAME: `*` and `?` stop at `/`) as a regex body; attributes.ts shares it. */
+export function globToRegex(glob: string): string {
   let re = ''
   let i = 0
   while (i < glob.length) {
