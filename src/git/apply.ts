@@ -3,7 +3,9 @@
  * (resolveRepoFile) and every hunk is matched first; only then is anything written, each file
  * through a temp file and a rename, with the originals restored if a later step fails.
  * Hunks match like `git apply` without fuzz: exact context, nearest offset first, and a hunk
- * that touches the start or end of the file must still match there.
+ * that touches the start or end of the file must still match there. As git apply does, the
+ * current file is read in its clean form (the form patches are computed in) and the result is
+ * written smudged (end-of-line conversion, convert.ts).
  */
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
@@ -11,7 +13,9 @@ import { BadRequestError, ConflictError, NotFoundError, PatchConflictError } fro
 import { resolveRepoFile } from '../policy/paths'
 import type { FilePatch, Hunk, HunkSelection } from './types'
 import { patchOrigin } from './diff'
-import { hashObject, readBlob, type Repo } from './odb'
+import { converterFor, type Converter } from './convert'
+import { readIndex } from './dirc'
+import { hashObject, openRepo, readBlob, type Repo } from './odb'
 import { splitRecords } from './xdiff'
 import { lstatOrNull } from './worktree'
 
@@ -55,6 +59,12 @@ function target(repo: Repo, file: string): string {
 
 function readCurrent(abs: string, st: Stats): Buffer {
   return st.isSymbolicLink() ? Buffer.from(readlinkSync(abs, 'buffer')) : readFileSync(abs)
+}
+
+/** A working file in the form patches are computed in: clean (convert.ts), as git apply reads it. */
+function readClean(convert: Converter, file: string, abs: string, st: Stats): Uint8Array {
+  const bytes = readCurrent(abs, st)
+  return st.isSymbolicLink() ? bytes : convert.clean(file, bytes)
 }
 
 const toBytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1')
@@ -121,14 +131,16 @@ function wholeText(p: FilePatch, tag: '+' | '-'): Uint8Array {
   return Buffer.from(text, 'latin1')
 }
 
-/** New content of a whole-file (binary) change, read back from where the diff was computed. */
+/** New content (clean form) of a whole-file (binary) change, read back from where the diff was computed. */
 async function binaryContent(repo: Repo, p: FilePatch): Promise<Uint8Array> {
   const origin = patchOrigin(p)
   if (origin?.newOid) {
     const abs = join(origin.dir, p.file)
     const st = lstatOrNull(abs)
     if (st) {
-      const bytes = readCurrent(abs, st)
+      // cleaned as the diff cleaned it: by the attributes and index of the repository it came from
+      const from = openRepo(origin.dir)
+      const bytes = readClean(await converterFor(from, readIndex(from.gitdir)), p.file, abs, st)
       if (hashObject('blob', bytes) === origin.newOid) return bytes
     }
     try {
@@ -151,7 +163,7 @@ function sameAsOld(p: FilePatch, current: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(current), Buffer.from(wholeText(p, '-'))) === 0
 }
 
-async function plan(repo: Repo, p: FilePatch, chosen: Set<number> | 'all'): Promise<{ ops: Op[]; hunks: number[] }> {
+async function plan(repo: Repo, convert: Converter, p: FilePatch, chosen: Set<number> | 'all'): Promise<{ ops: Op[]; hunks: number[] }> {
   const all = p.hunks.map((_, i) => i)
   const hunks = chosen === 'all' ? all : [...chosen].sort((a, b) => a - b)
   const whole = hunks.length === all.length
@@ -162,12 +174,13 @@ async function plan(repo: Repo, p: FilePatch, chosen: Set<number> | 'all'): Prom
     if (!whole) throw new BadRequestError(`${p.file} is a new file; select all of it or none.`, 'partial_new_file')
     if (st) throw new PatchConflictError(p.file, 0, 'the file already exists')
     const bytes = p.binary ? await binaryContent(repo, p) : wholeText(p, '+')
-    return { ops: [{ file: p.file, abs, bytes, mode: newMode ?? '100644' }], hunks }
+    const mode = newMode ?? '100644'
+    return { ops: [{ file: p.file, abs, bytes: mode === '120000' ? bytes : convert.smudge(p.file, bytes), mode }], hunks }
   }
   if (p.type === 'deleted') {
     if (!whole) throw new BadRequestError(`${p.file} is deleted; select all of it or none.`, 'partial_deletion')
     if (!st) throw new PatchConflictError(p.file, 0, 'the file is already gone')
-    if (!sameAsOld(p, readCurrent(abs, st))) throw new PatchConflictError(p.file, 0, 'the file has changed since the diff')
+    if (!sameAsOld(p, readClean(convert, p.file, abs, st))) throw new PatchConflictError(p.file, 0, 'the file has changed since the diff')
     return { ops: [{ file: p.file, abs, bytes: null, mode: null }], hunks }
   }
   const srcFile = p.type === 'renamed' && p.oldFile ? p.oldFile : p.file
@@ -175,7 +188,7 @@ async function plan(repo: Repo, p: FilePatch, chosen: Set<number> | 'all'): Prom
   const srcSt = srcFile === p.file ? st : lstatOrNull(srcAbs)
   if (!srcSt) throw new PatchConflictError(srcFile, hunks[0] ?? 0, 'the file does not exist')
   if (srcFile !== p.file && st) throw new PatchConflictError(p.file, 0, 'the rename target already exists')
-  const current = readCurrent(srcAbs, srcSt)
+  const current = readClean(convert, srcFile, srcAbs, srcSt)
   let bytes: Uint8Array
   if (p.binary) {
     if (!sameAsOld(p, current)) throw new PatchConflictError(p.file, 0, 'the binary file has changed since the diff')
@@ -186,7 +199,8 @@ async function plan(repo: Repo, p: FilePatch, chosen: Set<number> | 'all'): Prom
     bytes = applyHunks(p.file, current, p.hunks, hunks)
   }
   const mode = whole && newMode ? newMode : srcSt.isSymbolicLink() ? '120000' : srcSt.mode & 0o100 ? '100755' : '100644'
-  const ops: Op[] = [{ file: p.file, abs, bytes: bytes!, mode }]
+  // written as git apply writes it: smudged (convert.ts) for the working tree
+  const ops: Op[] = [{ file: p.file, abs, bytes: mode === '120000' ? bytes! : convert.smudge(p.file, bytes!), mode }]
   if (srcFile !== p.file) ops.push({ file: srcFile, abs: srcAbs, bytes: null, mode: null })
   return { ops, hunks }
 }
@@ -194,11 +208,12 @@ async function plan(repo: Repo, p: FilePatch, chosen: Set<number> | 'all'): Prom
 export async function applyPatches(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<AppliedSelection> {
   if (!Array.isArray(patches)) throw new BadRequestError('patches must be a list.', 'invalid_patches')
   const chosen = normalise(patches, select)
+  const convert = await converterFor(repo, readIndex(repo.gitdir))
   const ops: Op[] = []
   const applied: AppliedSelection['applied'] = []
   for (const [p, sel] of chosen) {
     if (sel !== 'all' && sel.size === 0) continue
-    const r = await plan(repo, p, sel)
+    const r = await plan(repo, convert, p, sel)
     ops.push(...r.ops)
     applied.push({ file: p.file, hunks: r.hunks })
   }

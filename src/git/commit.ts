@@ -2,7 +2,8 @@
  * Commits exactly the named paths, like `git commit --only -- <paths>`: the new tree is the
  * branch tip's tree with just those paths replaced by their working-tree content (or removed),
  * other dirty files stay dirty and unstaged, and the index is updated for those paths only.
- * Objects, refs and the index are written directly, so no hook, filter or fsmonitor can run.
+ * Objects, refs and the index are written directly, so no hook, filter or fsmonitor can run;
+ * blobs are the files' clean form (end-of-line conversion, convert.ts) as `git add` stores them.
  */
 import { lstatSync, mkdirSync, openSync, closeSync, renameSync, unlinkSync, writeSync, writeFileSync, symlinkSync, chmodSync, type Stats } from 'node:fs'
 import * as fs from 'node:fs'
@@ -13,7 +14,8 @@ import { resolveRepoFile } from '../policy/paths'
 import { readIndex, writeIndex, type IndexEntry } from './dirc'
 import { commitTree, readBlob, readTree, resolveCommit, writeObject, type Repo, type TreeEntry } from './odb'
 import { repoStatus } from './status'
-import { fileModeTrusted, lstatOrNull, readWorkContent, statMode } from './worktree'
+import { converterFor, type Converter } from './convert'
+import { fileModeTrusted, lstatOrNull, readCleanContent, statMode } from './worktree'
 
 export const DEFAULT_AUTHOR = { name: 'Cockpit Coder', email: 'cockpit@localhost' }
 
@@ -174,9 +176,15 @@ async function checkoutTree(repo: Repo, fromTree: string | null, toTree: string 
       index.delete(path)
     }
   }
-  for (const [path, e] of to) {
+  const changed = [...to].filter(([path, e]) => {
     const old = from.get(path)
-    if (e.mode === '160000' || (old && old.oid === e.oid && old.mode === e.mode)) continue
+    return e.mode !== '160000' && !(old && old.oid === e.oid && old.mode === e.mode)
+  })
+  // .gitattributes files first, so the others are smudged by the attributes they are checked out with
+  const isAttrFile = (path: string) => path === '.gitattributes' || path.endsWith('/.gitattributes')
+  const ordered = [...changed.filter(([p]) => isAttrFile(p)), ...changed.filter(([p]) => !isAttrFile(p))]
+  let convert: Converter | null = null
+  for (const [path, e] of ordered) {
     resolveRepoFile(repo.dir, path)
     const abs = join(repo.dir, path)
     mkdirSync(dirname(abs), { recursive: true })
@@ -184,7 +192,8 @@ async function checkoutTree(repo: Repo, fromTree: string | null, toTree: string 
     const bytes = await readBlob(repo, e.oid)
     if (e.mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), abs)
     else {
-      writeFileSync(abs, bytes)
+      if (!isAttrFile(path)) convert ??= await converterFor(repo, readIndex(repo.gitdir))
+      writeFileSync(abs, convert ? convert.smudge(path, bytes) : bytes)
       chmodSync(abs, e.mode === '100755' ? 0o755 : 0o644)
     }
     index.set(path, entryFromStat(path, lstatSync(abs), e.oid, e.mode))
@@ -219,6 +228,7 @@ export async function commitPaths(repo: Repo, files: string[], opts: { message: 
 
   const trustMode = await fileModeTrusted(repo)
   const index = readIndex(repo.gitdir)
+  const convert = await converterFor(repo, index)
   const entries = new Map<string, IndexEntry[]>()
   for (const e of index.entries) entries.set(e.path, [...(entries.get(e.path) ?? []), e])
   const changes = new Map<string, Change>()
@@ -232,7 +242,7 @@ export async function commitPaths(repo: Repo, files: string[], opts: { message: 
       continue
     }
     const mode = statMode(st, trustMode, entries.get(file)?.[0]?.mode)
-    const oid = writeObject(repo.gitdir, 'blob', readWorkContent(abs, st))
+    const oid = writeObject(repo.gitdir, 'blob', readCleanContent(convert, abs, file, st))
     changes.set(file, { oid, mode })
     newEntries.set(file, entryFromStat(file, st, oid, mode))
   }

@@ -2,15 +2,16 @@
  * Working tree vs a base commit, as `git add -A -N && git diff <base>` would print it: tracked
  * changes plus untracked, not-ignored files. Exact-content renames (a deleted and an added path
  * with the same non-empty blob) become one 'renamed' patch, like git's 100% similarity renames;
- * partial-similarity renames stay a delete plus an add. Gitlinks (submodules) are left out. Bytes
- * are diffed as they are: core.autocrlf and .gitattributes filters are not applied.
+ * partial-similarity renames stay a delete plus an add. Gitlinks (submodules) are left out. Working
+ * files are diffed in their clean form, as git does: end-of-line conversion from .gitattributes
+ * and core.autocrlf applies (convert.ts), and the `diff` attribute can force binary or text.
  */
 import { join } from 'node:path'
 import type { FilePatch } from './types'
 import { comparePaths, readIndex, type GitIndex } from './dirc'
 import { abbreviator, commitTree, flattenTree, readBlob, resolveCommit, type Repo } from './odb'
 import { renderFilePatch, type Side } from './unified'
-import { hashWorkFile, readWorkContent, readWorkingSet, type WorkFile } from './worktree'
+import { hashWorkFile, readCleanContent, readWorkingSet, type WorkFile } from './worktree'
 
 type Flat = Map<string, { mode: string; oid: string }>
 
@@ -75,7 +76,7 @@ export async function diffAgainst(repo: Repo, tree: string | null): Promise<File
   const index = readIndex(repo.gitdir)
   const pair = indexVsBase(index, tree, base)
   // files unchanged since the base are left out of `files` (only marked present)
-  const { files, present } = await readWorkingSet(repo, { index, base: pair.byEntry })
+  const { files, present, convert } = await readWorkingSet(repo, { index, base: pair.byEntry })
   const isLink = (mode: string) => mode === '160000'
   const added: WorkFile[] = []
   const changed: string[] = []
@@ -88,7 +89,7 @@ export async function diffAgainst(repo: Repo, tree: string | null): Promise<File
       continue
     }
     if (f.oid === b.oid && f.mode === b.mode) continue
-    const { oid, bytes } = hashWorkFile(repo, f)
+    const { oid, bytes } = hashWorkFile(repo, f, convert)
     if (bytes) newBytes.set(f.path, bytes)
     if (oid !== b.oid || f.mode !== b.mode) changed.push(f.path)
   }
@@ -111,7 +112,7 @@ export async function diffAgainst(repo: Repo, tree: string | null): Promise<File
   }
   const renamedFrom = new Set<string>()
   for (const f of added) {
-    const { oid, bytes } = hashWorkFile(repo, f)
+    const { oid, bytes } = hashWorkFile(repo, f, convert)
     if (bytes) newBytes.set(f.path, bytes)
     const candidates = (deletedByOid.get(oid) ?? []).filter((p) => !renamedFrom.has(p))
     const name = f.path.slice(f.path.lastIndexOf('/') + 1)
@@ -134,10 +135,10 @@ export async function diffAgainst(repo: Repo, tree: string | null): Promise<File
     if (p.newPath) {
       const f = files.get(p.newPath)!
       // a skip-worktree entry has no working file: its content is the index blob
-      const bytes = newBytes.get(f.path) ?? (f.stat ? readWorkContent(join(repo.dir, f.path), f.stat) : await readBlob(repo, f.oid!))
+      const bytes = newBytes.get(f.path) ?? (f.stat ? readCleanContent(convert, join(repo.dir, f.path), f.path, f.stat) : await readBlob(repo, f.oid!))
       newSide = { path: f.path, mode: f.mode, oid: f.oid!, bytes }
     }
-    const patch = renderFilePatch(oldSide, newSide, abbrev)
+    const patch = renderFilePatch(oldSide, newSide, abbrev, (path) => convert.diffAsText(path))
     origins.set(patch, { dir: repo.dir, oldOid: oldSide?.oid ?? null, newOid: newSide?.oid ?? null })
     out.push(patch)
   }

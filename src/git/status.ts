@@ -14,7 +14,7 @@ export async function repoStatus(repo: Repo): Promise<RepoStatus> {
   const branchRef = await git.currentBranch({ fs, gitdir: repo.gitdir, fullname: false })
   const head = await resolveCommit(repo, 'HEAD')
   const headFiles = await flatTree(repo, await commitTree(repo, head))
-  const { index, files } = await readWorkingSet(repo)
+  const { index, files, convert } = await readWorkingSet(repo)
   const codes = new Map<string, string>()
   const staged = new Map<string, { oid: string; mode: string }>()
   for (const e of index.entries) {
@@ -40,7 +40,15 @@ export async function repoStatus(repo: Repo): Promise<RepoStatus> {
     let y = ' '
     if (!w) y = 'D'
     else if (s.mode !== '160000' && (w.oid !== s.oid || w.mode !== s.mode)) {
-      const { oid } = hashWorkFile(repo, w)
+      // git's ie_modified: a size that differs from a non-empty entry's is a change without
+      // reading the file, even when its clean form (convert.ts) would match; `git diff` then
+      // shows nothing for it, and so does ours (diff.ts reads the file)
+      const e = w.entry
+      if (e && e.stage === 0 && w.stat && e.size !== 0 && e.size !== w.stat.size % 2 ** 32) {
+        codes.set(path, x + 'M')
+        continue
+      }
+      const { oid } = hashWorkFile(repo, w, convert)
       if (oid !== s.oid || w.mode !== s.mode) y = 'M'
     }
     if (x !== ' ' || y !== ' ') codes.set(path, x + y)

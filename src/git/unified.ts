@@ -106,6 +106,8 @@ export function renderFilePatch(
   oldSide: Side | null,
   newSide: Side | null,
   abbrev: (oid: string) => string,
+  /** The `diff` attribute of a path: false means binary, true text whatever the bytes, undefined lets the bytes decide. */
+  diffAsText: (path: string) => boolean | undefined = () => undefined,
 ): FilePatch {
   const side = (newSide ?? oldSide)!
   const oldPath = oldSide?.path ?? side.path
@@ -122,7 +124,12 @@ export function renderFilePatch(
   const newOid = newSide?.oid ?? ZERO_OID
   const oldBytes = oldSide?.bytes ?? new Uint8Array(0)
   const newBytes = newSide?.bytes ?? new Uint8Array(0)
-  const binary = isBinary(oldBytes) || isBinary(newBytes)
+  // each side by its own path's diff driver, as diff_filespec_is_binary; an absent side has the other's path
+  const sideBinary = (path: string, bytes: Uint8Array) => {
+    const asText = diffAsText(path)
+    return asText === undefined ? isBinary(bytes) : !asText
+  }
+  const binary = sideBinary(oldPath, oldBytes) || sideBinary(newPath, newBytes)
   const result: FilePatch = { file: newPath, type, binary, patch: '', content: '', hunks: [] }
   if (type === 'renamed') result.oldFile = oldPath
   if (oldSide) result.oldMode = oldSide.mode

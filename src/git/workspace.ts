@@ -5,7 +5,7 @@
  * whose baseline commit is the source HEAD plus the user's uncommitted changes. Nothing is ever
  * written into the source repository, not even its index.
  */
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import git from 'isomorphic-git'
 import * as fs from 'node:fs'
@@ -14,16 +14,23 @@ import { writeIndex, type IndexEntry } from './dirc'
 import { flatTree } from './diff'
 import { commitTree, resolveCommit, writeObject, type Repo } from './odb'
 import { DEFAULT_AUTHOR, entryFromStat, updateTree } from './commit'
-import { readWorkContent, readWorkingSet } from './worktree'
+import { lstatOrNull, readWorkContent, readWorkingSet } from './worktree'
+import type { CoreConfig } from './coreconfig'
 
-function initRepo(dir: string, sourceGitdirs: string[], branch: string): Repo {
+/** The source's end-of-line settings and info/attributes, so the workspace cleans files exactly as the source does. */
+type Carried = { core: CoreConfig; infoAttributes: Buffer | null }
+
+function initRepo(dir: string, sourceGitdirs: string[], branch: string, carried: Carried): Repo {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new ConflictError(`workspace directory ${dir} already exists and is not empty.`, 'workspace_exists')
   }
   const gitdir = join(dir, '.git')
   for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) mkdirSync(join(gitdir, sub), { recursive: true })
   writeFileSync(join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`)
-  writeFileSync(join(gitdir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n')
+  const { autocrlf, eol } = carried.core
+  const eolLines = `${autocrlf !== false ? `\tautocrlf = ${autocrlf}\n` : ''}${eol !== 'native' ? `\teol = ${eol}\n` : ''}`
+  writeFileSync(join(gitdir, 'config'), `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n${eolLines}`)
+  if (carried.infoAttributes) writeFileSync(join(gitdir, 'info', 'attributes'), carried.infoAttributes)
   writeFileSync(join(gitdir, 'objects', 'info', 'alternates'), sourceGitdirs.map((g) => join(g, 'objects')).join('\n') + '\n')
   return { dir: fs.realpathSync(dir), gitdir, objectGitdirs: [gitdir, ...sourceGitdirs] }
 }
@@ -39,8 +46,10 @@ export async function makeWorkspace(src: Repo, workspaceDir: string): Promise<{ 
   const branch = (await git.currentBranch({ fs, gitdir: src.gitdir, fullname: false })) ?? 'workspace'
   const head = await resolveCommit(src, 'HEAD')
   const headFiles = await flatTree(src, await commitTree(src, head))
-  const { files } = await readWorkingSet(src)
-  const ws = initRepo(resolve(workspaceDir), src.objectGitdirs, branch)
+  const { files, convert } = await readWorkingSet(src)
+  const info = lstatOrNull(join(src.gitdir, 'info', 'attributes'))
+  const infoAttributes = info?.isFile() ? readFileSync(join(src.gitdir, 'info', 'attributes')) : null
+  const ws = initRepo(resolve(workspaceDir), src.objectGitdirs, branch, { core: convert.core, infoAttributes })
 
   const changes = new Map<string, { oid: string; mode: string } | null>()
   const entries: IndexEntry[] = []
@@ -69,8 +78,9 @@ export async function makeWorkspace(src: Repo, workspaceDir: string): Promise<{ 
       if (f.mode === '120000') symlinkSync(readlinkSync(from), dest)
       else copyFileSync(from, dest)
     } else {
+      // the working file is copied as it is; the baseline holds its clean form, as `git add` would
       const bytes = readWorkContent(from, f.stat)
-      oid = writeObject(ws.gitdir, 'blob', bytes)
+      oid = writeObject(ws.gitdir, 'blob', f.mode === '120000' ? bytes : convert.clean(f.path, bytes))
       if (f.mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), dest)
       else writeFileSync(dest, bytes)
     }

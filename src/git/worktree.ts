@@ -3,12 +3,12 @@
  * .git/index (git's own rule, racy timestamps included) so unchanged files are never read or
  * hashed; untracked files come from a directory walk that skips ignored directories.
  */
-import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs'
+import { lstatSync, readFileSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs'
 import { join } from 'node:path'
-import git from 'isomorphic-git'
-import * as fs from 'node:fs'
 import { promises as fsp } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { Converter } from './convert'
+import { coreConfig } from './coreconfig'
 import { readIndex, type GitIndex, type IndexEntry } from './dirc'
 import { isIgnored, loadExclude, loadIgnoreFile, type RuleSet } from './ignore'
 import { hashObject, type Repo } from './odb'
@@ -29,23 +29,13 @@ export type WorkingSet = {
   files: Map<string, WorkFile>
   /** By index position: 1 when that entry's path is in `files` (so a 0 on a stage-0 entry is a deleted file). */
   present: Uint8Array
+  /** Clean/smudge (end-of-line conversion) for this working tree, index and config. */
+  convert: Converter
 }
 
-const fileModeByConfig = new Map<string, { key: string; trusted: boolean }>()
-
-/** core.filemode, re-read only when .git/config changes (isomorphic-git parses the file on every call). */
+/** core.filemode (coreconfig.ts re-reads .git/config only when it changes). */
 export async function fileModeTrusted(repo: Repo): Promise<boolean> {
-  const file = join(repo.gitdir, 'config')
-  const st = statSync(file, { bigint: true, throwIfNoEntry: false })
-  const key = st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : 'none'
-  const hit = fileModeByConfig.get(file)
-  if (hit && hit.key === key) return hit.trusted
-  const v = await git.getConfig({ fs, gitdir: repo.gitdir, path: 'core.filemode' })
-  const trusted = v === undefined || v === true || v === 'true'
-  fileModeByConfig.delete(file)
-  if (fileModeByConfig.size >= 64) fileModeByConfig.delete(fileModeByConfig.keys().next().value!)
-  fileModeByConfig.set(file, { key, trusted })
-  return trusted
+  return (await coreConfig(repo)).fileMode
 }
 
 // file type bits of st_mode (Stats' isSymbolicLink() and friends are method calls per file)
@@ -185,7 +175,8 @@ function lstatAsync(p: string): Promise<Stats | null> {
 export async function readWorkingSet(repo: Repo, against?: { index: GitIndex; base: readonly ({ mode: string; oid: string } | undefined)[] }): Promise<WorkingSet> {
   const index = against?.index ?? readIndex(repo.gitdir)
   const base = against?.base
-  const trustMode = await fileModeTrusted(repo)
+  const core = await coreConfig(repo)
+  const trustMode = core.fileMode
   const plan = planFor(index, repo.dir)
   const files = new Map<string, WorkFile>()
   const entries = index.entries
@@ -224,7 +215,7 @@ export async function readWorkingSet(repo: Repo, against?: { index: GitIndex; ba
     files.set(e.path, { path: e.path, mode, oid: clean ? e.oid : null, stat: st, entry: e, at: i })
   }
   for (const [path, f] of untracked) files.set(path, f)
-  return { index, files, present }
+  return { index, files, present, convert: new Converter(repo, index, core) }
 }
 
 function walkUntracked(repo: Repo, rel: string, parentStack: RuleSet[], plan: IndexPlan, trustMode: boolean, out: Map<string, WorkFile>): void {
@@ -271,10 +262,19 @@ function walkUntracked(repo: Repo, rel: string, parentStack: RuleSet[], plan: In
   }
 }
 
-/** Fills in the oid of a working file (hashing it) and returns its bytes when they had to be read. */
-export function hashWorkFile(repo: Repo, f: WorkFile): { oid: string; bytes: Uint8Array | null } {
+/**
+ * Bytes git would store for a working file, its clean form: a symlink's target, or the file's
+ * content after end-of-line conversion (only a file with a CR can change; see convert.ts).
+ */
+export function readCleanContent(convert: Converter, absPath: string, path: string, st: Stats): Uint8Array {
+  const bytes = readWorkContent(absPath, st)
+  return st.isSymbolicLink() ? bytes : convert.clean(path, bytes)
+}
+
+/** Fills in the oid of a working file (hashing its clean form) and returns those bytes when they had to be read. */
+export function hashWorkFile(repo: Repo, f: WorkFile, convert: Converter): { oid: string; bytes: Uint8Array | null } {
   if (f.oid) return { oid: f.oid, bytes: null }
-  const bytes = readWorkContent(join(repo.dir, f.path), f.stat!)
+  const bytes = readCleanContent(convert, join(repo.dir, f.path), f.path, f.stat!)
   f.oid = hashObject('blob', bytes)
   return { oid: f.oid, bytes }
 }
