@@ -11,10 +11,10 @@ import { dirname, join } from 'node:path'
 import git from 'isomorphic-git'
 import { BadRequestError, ConflictError } from '../errors'
 import { resolveRepoFile } from '../policy/paths'
-import { readIndex, writeIndex, type IndexEntry } from './dirc'
+import { comparePaths, readIndex, writeIndex, type GitIndex, type IndexEntry } from './dirc'
 import { commitTree, readBlob, readTree, resolveCommit, writeObject, type Repo, type TreeEntry } from './odb'
 import { repoStatus } from './status'
-import { converterFor, type Converter } from './convert'
+import { converterFor } from './convert'
 import { fileModeTrusted, lstatOrNull, readCleanContent, statMode } from './worktree'
 
 export const DEFAULT_AUTHOR = { name: 'Cockpit Coder', email: 'cockpit@localhost' }
@@ -126,6 +126,8 @@ function writeRefFile(gitdir: string, ref: string, value: string): void {
   }
 }
 
+const ZERO_STAT = { ctimeMs: 0, mtimeMs: 0, dev: 0, ino: 0, uid: 0, gid: 0, size: 0 } as Stats
+
 export function entryFromStat(path: string, st: Stats, oid: string, mode: string): IndexEntry {
   const sec = (ms: number) => Math.floor(ms / 1000)
   const nsec = (ms: number) => Math.round((ms - sec(ms) * 1000) * 1e6) % 1e9
@@ -180,22 +182,37 @@ async function checkoutTree(repo: Repo, fromTree: string | null, toTree: string 
     const old = from.get(path)
     return e.mode !== '160000' && !(old && old.oid === e.oid && old.mode === e.mode)
   })
-  // .gitattributes files first, so the others are smudged by the attributes they are checked out with
+  // the new .gitattributes files go in first (as they are), so that every file, those included,
+  // is smudged by the attributes it is checked out with
   const isAttrFile = (path: string) => path === '.gitattributes' || path.endsWith('/.gitattributes')
-  const ordered = [...changed.filter(([p]) => isAttrFile(p)), ...changed.filter(([p]) => !isAttrFile(p))]
-  let convert: Converter | null = null
-  for (const [path, e] of ordered) {
+  const write = (path: string, mode: string, bytes: Uint8Array) => {
     resolveRepoFile(repo.dir, path)
     const abs = join(repo.dir, path)
     mkdirSync(dirname(abs), { recursive: true })
     if (lstatOrNull(abs)) unlinkSync(abs)
-    const bytes = await readBlob(repo, e.oid)
-    if (e.mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), abs)
+    if (mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), abs)
     else {
-      if (!isAttrFile(path)) convert ??= await converterFor(repo, readIndex(repo.gitdir))
-      writeFileSync(abs, convert ? convert.smudge(path, bytes) : bytes)
-      chmodSync(abs, e.mode === '100755' ? 0o755 : 0o644)
+      writeFileSync(abs, bytes)
+      chmodSync(abs, mode === '100755' ? 0o755 : 0o644)
     }
+    return abs
+  }
+  for (const [path, e] of changed) if (isAttrFile(path) && e.mode !== '120000') write(path, e.mode, await readBlob(repo, e.oid))
+  // attributes missing from the working tree are read from the index: the one being checked out
+  const attrIndex: GitIndex = {
+    version: 2,
+    cacheTree: new Map(),
+    mtimeSec: 0,
+    mtimeNsec: 0,
+    entries: [...to]
+      .filter(([path, e]) => isAttrFile(path) && e.mode !== '160000')
+      .map(([path, e]) => entryFromStat(path, ZERO_STAT, e.oid, e.mode))
+      .sort((a, b) => comparePaths(a.path, b.path)),
+  }
+  const convert = changed.length > 0 ? await converterFor(repo, attrIndex) : null
+  for (const [path, e] of changed) {
+    const bytes = await readBlob(repo, e.oid)
+    const abs = write(path, e.mode, e.mode === '120000' ? bytes : convert!.smudge(path, bytes))
     index.set(path, entryFromStat(path, lstatSync(abs), e.oid, e.mode))
   }
   writeIndex(repo.gitdir, [...index.values()])

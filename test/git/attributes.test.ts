@@ -205,19 +205,24 @@ describe('commits, workspaces and apply write what git would', () => {
   })
 
   it('checks files out smudged when a commit switches branches, as git checkout writes them', async () => {
-    await using repo = await repoWith({ '.gitattributes': '*.txt text eol=crlf\n', 'f.txt': 'main\n' })
+    await using repo = await repoWith({ 'f.txt': 'main\n' })
     repo.git('checkout', '-q', '-b', 'other')
-    repo.write('f.txt', 'other\r\nbranch\r\n')
-    repo.write('g.txt', 'new\r\n')
+    // the branch brings its own attributes, which apply to themselves too
+    repo.write('.gitattributes', '* text eol=crlf\n')
+    repo.write('f.txt', 'other\nbranch\n')
+    repo.write('g.txt', 'new\n')
     repo.git('add', '-A')
     repo.git('commit', '-q', '-m', 'other')
-    const expected = { f: readFileSync(join(repo.dir, 'f.txt'), 'latin1'), g: readFileSync(join(repo.dir, 'g.txt'), 'latin1') }
-    expect(expected).toEqual({ f: 'other\r\nbranch\r\n', g: 'new\r\n' })
+    repo.git('checkout', '-q', 'main')
+    repo.git('checkout', '-q', 'other')
+    const read = () => Object.fromEntries(['.gitattributes', 'f.txt', 'g.txt'].map((p) => [p, readFileSync(join(repo.dir, p), 'latin1')]))
+    const expected = read()
+    expect(expected).toEqual({ '.gitattributes': '* text eol=crlf\r\n', 'f.txt': 'other\r\nbranch\r\n', 'g.txt': 'new\r\n' })
     repo.git('checkout', '-q', 'main')
     // the switch happens first; f.txt then matches the branch, so there is nothing to commit
     await expect(commitFiles(repo.dir, ['f.txt'], { message: 'm', branch: 'other' })).rejects.toMatchObject({ status: 400 })
     expect(repo.git('symbolic-ref', '--short', 'HEAD').trim()).toBe('other')
-    expect({ f: readFileSync(join(repo.dir, 'f.txt'), 'latin1'), g: readFileSync(join(repo.dir, 'g.txt'), 'latin1') }).toEqual(expected)
+    expect(read()).toEqual(expected)
     expect(repo.git('status', '--porcelain')).toBe('')
     expect((await readStatus(repo.dir)).files).toEqual([])
   })
