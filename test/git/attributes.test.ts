@@ -3,7 +3,7 @@
  * real repositories: status, diff (patch text byte for byte), commit, workspaces and apply.
  */
 import { describe, expect, it } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeRepo, runGit, type TestRepo } from '../fixtures/git-repo'
@@ -225,5 +225,26 @@ describe('commits, workspaces and apply write what git would', () => {
     expect(read()).toEqual(expected)
     expect(repo.git('status', '--porcelain')).toBe('')
     expect((await readStatus(repo.dir)).files).toEqual([])
+  })
+
+  it('applies a binary change of a forced-text PNG from a workspace, reading it back in its clean form', async () => {
+    await using repo = await repoWith({ '.gitattributes': '* text eol=lf\n', 'logo.png': PNG })
+    const root = mkdtempSync(join(tmpdir(), 'cockpit-ws-'))
+    try {
+      const ws = join(root, 'ws')
+      const { baseline } = await createWorkspace(repo.dir, ws)
+      const next = Buffer.concat([PNG, Buffer.from([0x0d, 0x0a, 7])])
+      writeFileSync(join(ws, 'logo.png'), next)
+      const patches = await diffWorkspace(ws, baseline)
+      expect(patches.map((p) => [p.file, p.binary])).toEqual([['logo.png', true]])
+      expect(patches[0]!.patch).toBe(runGit(ws, root, ['diff', baseline]))
+      await applySelection(repo.dir, patches)
+      // git apply writes the blob (CRLFs gone: the attributes made it text) smudged, a no-op for eol=lf
+      expect(repo.git('hash-object', 'logo.png').trim()).toBe(runGit(ws, root, ['hash-object', 'logo.png']).trim())
+      expect(readFileSync(join(repo.dir, 'logo.png')).includes(Buffer.from([0x0d, 0x0a]))).toBe(false)
+      expect((await diffWorkingTree(repo.dir)).map((p) => p.patch).join('')).toBe(repo.git('diff', 'HEAD'))
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
