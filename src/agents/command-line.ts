@@ -1,6 +1,4 @@
-import { isAbsolute } from 'node:path'
 import { splitCommandWords } from '../policy/commands'
-import { findOnPath, isExecutableFile } from '../policy/programs'
 import type { AgentLaunch } from './types'
 
 /** Where a configured command line wants the instruction; without it the instruction is appended. */
@@ -37,18 +35,3 @@ export function parseAgentCommandLine(commandLine: string): string[] {
   if (words[0]!.includes(INSTRUCTION_PLACEHOLDER)) throw new Error('the program itself cannot be the {instruction} placeholder')
   return words
 }
-
-/**
- * Resolves a program the way the server finds it: a bare name on the server's PATH, an absolute
- * path as is. A relative path with a slash is refused, since it would depend on the server's cwd
- * (and, in a workspace, on files the agent itself may write). Returns null when not runnable.
- */
-export function resolveProgram(file: string, searchPath: string): string | null {
-  if (file === '') return null
-  if (file.includes('/')) {
-    if (!isAbsolute(file)) return null
-    return isExecutableFile(file) ? file : null
-  }
-  return findOnPath(file, searchPath)
-}
-

@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors'
-import { resolveProgram } from './command-line'
+import { resolveProgram } from '../policy/programs'
 import type { Agent, AgentInfo, AgentRequest } from './types'
 
 /** An agent ready to start: the program resolved to an absolute path on the server's PATH. */
@@ -56,12 +56,18 @@ export class AgentRegistry {
     }
     agent.validate?.(request)
     const launch = agent.launch(request)
-    const file = resolveProgram(launch.file, this.searchPath())
+    const file = this.resolveAgentProgram(launch.file)
     if (file === null) throw new BadRequestError(`Agent "${name}" needs "${launch.file}" on the server's PATH; ${choices}.`, 'agent_unavailable')
     return { agent, file, args: launch.args }
   }
 
   private programOf(agent: Agent): string | null {
-    return agent.program === null ? null : resolveProgram(agent.program, this.searchPath())
+    return agent.program === null ? null : this.resolveAgentProgram(agent.program)
+  }
+
+  /** An agent's program may be an absolute path (the operator configured it), never a relative one. */
+  private resolveAgentProgram(file: string): string | null {
+    const resolved = resolveProgram(file, this.searchPath(), { allowAbsolutePath: true })
+    return resolved.ok ? resolved.path : null
   }
 }

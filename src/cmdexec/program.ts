@@ -1,24 +1,23 @@
 import { BadRequestError, ForbiddenError } from '../errors'
-import { findOnPath } from '../policy/programs'
+import { resolveProgram } from '../policy/programs'
 
 /**
- * Finds the program a command names on the server's PATH. Done here rather than by the spawn or
- * by Bun.which so that it never depends on a working directory: a name with a slash (`./npm`,
- * `bin/x`) is refused outright, and PATH entries that are relative or empty (which a shell reads
- * as "the current directory", i.e. the repo the phone controls) are skipped. Planting an `npm`
- * script in the repo therefore never makes it run.
+ * Finds the program a command names on the server's PATH, never by path: a name with a slash
+ * (`./npm`, `bin/x`, `/bin/sh`) is refused outright and relative or empty PATH entries are
+ * skipped, so planting an `npm` script in the repo never makes it run.
  */
-export function resolveProgram(name: string, pathVariable: string): string {
-  if (name.includes('/')) {
-    throw new ForbiddenError(
-      `The program "${name}" contains a "/"; programs are looked up on the server's PATH, never by path.`,
-      'command_not_allowed',
-    )
+export function resolveCommandProgram(name: string, pathVariable: string): string {
+  const resolved = resolveProgram(name, pathVariable, { allowAbsolutePath: false })
+  if (resolved.ok) return resolved.path
+  switch (resolved.refusal) {
+    case 'path_not_allowed':
+      throw new ForbiddenError(
+        `The program "${name}" contains a "/"; programs are looked up on the server's PATH, never by path.`,
+        'command_not_allowed',
+      )
+    case 'not_a_name':
+      throw new ForbiddenError(`"${name}" is not a program name.`, 'command_not_allowed')
+    case 'not_found':
+      throw new BadRequestError(`"${name}" is allowed but is not installed on the server's PATH.`, 'program_not_found')
   }
-  if (name === '' || name === '.' || name === '..') {
-    throw new ForbiddenError(`"${name}" is not a program name.`, 'command_not_allowed')
-  }
-  const found = findOnPath(name, pathVariable)
-  if (found) return found
-  throw new BadRequestError(`"${name}" is allowed but is not installed on the server's PATH.`, 'program_not_found')
 }

@@ -10,7 +10,7 @@ import { resolveInside } from '../policy/paths'
 import type { Session } from '../session'
 import { RunningCommand, type CommandView } from './command'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, ExitEvent, OutputEvent, type OutputStreamLimits } from '../events'
-import { resolveProgram } from './program'
+import { resolveCommandProgram } from './program'
 
 export type CommandRunnerOptions = {
   /** CMD_ALLOWLIST entries; an entry ending in ` *` allows extra arguments. */
@@ -89,7 +89,7 @@ export class CommandRunner {
     }
 
     const env = buildChildEnv(this.options.parentEnv, sessionMarkerEnv(session.id))
-    const program = resolveProgram(words[0]!, env.PATH ?? '')
+    const program = resolveCommandProgram(words[0]!, env.PATH ?? '')
     const id = randomUUID()
     const command = new RunningCommand({
       id,
