@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import QRCode from 'qrcode'
 import { MOCK_AGENT_MARKER, runMockAgentProcess } from './agents'
 import { createApp } from './app'
-import { signSessionToken } from './auth/issue'
+import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
 import { ConfigError, loadProcessConfig, usage, type Config } from './config'
 import { isInside } from './policy/paths'
 import { enableChildSubreaper, endMarkedProcesses } from './procs'
@@ -58,7 +58,7 @@ async function printPairing(services: Services, baseUrl: string): Promise<void> 
   if (!process.stdout.isTTY || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
   // The QR code carries a fresh session on the current directory: scanning it is pairing.
   const session = sessions.create({ repo: cwd, label: 'QR pairing' })
-  const token = await signSessionToken(config.jwtSecret, session)
+  const token = await signSessionToken(sessionJwtOutsideRequests(config.jwtSecret), session)
   const info = connectionInfo(session, token, config.publicUrl, null, baseUrl)
   out()
   out(`Scan with the Cockpit Coder app to pair with ${cwd}:`)

@@ -1,9 +1,8 @@
 import { Elysia, t } from 'elysia'
-import { jwt } from '@elysiajs/jwt'
 import { UnauthorizedError } from '../errors'
 import type { Session, SessionStore } from '../session'
 import { bearerToken, secretsEqual } from './tokens'
-import { SESSION_CLAIM, signSessionToken } from './issue'
+import { SESSION_CLAIM, sessionJwtPlugin, signSessionToken } from './issue'
 
 export const ErrorBody = t.Object({ error: t.String(), message: t.String() }, { description: 'Every error: a machine code and a sentence a person can act on.' })
 
@@ -56,7 +55,7 @@ class VerifiedTokens {
 export function createAuthGuard({ sessions, jwtSecret }: AuthDeps) {
   const verified = new VerifiedTokens()
   return new Elysia({ name: 'auth.session' })
-    .use(jwt({ name: 'sessionJwt', secret: jwtSecret, alg: 'HS256' }))
+    .use(sessionJwtPlugin(jwtSecret))
     .derive({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
       const queryToken = typeof query?.token === 'string' ? query.token : null
       const token = bearerToken(headers.authorization) ?? queryToken
@@ -83,12 +82,13 @@ export type AuthGuard = ReturnType<typeof createAuthGuard>
 /** Verifies the pairing token and issues session tokens; used only by `POST /api/session`. */
 export function createPairing({ jwtSecret, pairingToken, devMode }: { jwtSecret: string; pairingToken: string; devMode: boolean }) {
   return new Elysia({ name: 'auth.pairing' })
-    .derive({ as: 'scoped' }, ({ headers, set, status }) => {
+    .use(sessionJwtPlugin(jwtSecret))
+    .derive({ as: 'scoped' }, ({ sessionJwt, headers, set, status }) => {
       const token = bearerToken(headers.authorization)
       const valid = token !== null && (secretsEqual(token, pairingToken) || (devMode && secretsEqual(token, 'DEV')))
       if (!valid) return status(401, unauthorized(set, 'POST /api/session needs "Authorization: Bearer <pairing token>" as printed at start-up.'))
       return {
-        issueSessionToken: (session: Session) => signSessionToken(jwtSecret, session),
+        issueSessionToken: (session: Session) => signSessionToken(sessionJwt, session),
       }
     })
 }

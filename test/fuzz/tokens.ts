@@ -3,8 +3,8 @@
  * variant says whether the server must accept it, so the fuzzer can check that a bad one never
  * reaches a handler.
  */
-import { SignJWT } from 'jose'
 import { TEST_JWT_SECRET, TEST_PAIRING_TOKEN } from '../fixtures/app'
+import { base64urlJson as base64url, forgeJwt } from '../fixtures/forged-jwt'
 
 export type Credential = {
   name: string
@@ -16,16 +16,8 @@ export type Credential = {
   valid: boolean
 }
 
-const encoder = new TextEncoder()
-
-function base64url(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url')
-}
-
-async function sign(claims: Record<string, unknown>, secret: string, alg = 'HS256', exp: number | null = Math.floor(Date.now() / 1000) + 3600): Promise<string> {
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt()
-  if (exp !== null) jwt.setExpirationTime(exp)
-  return jwt.sign(encoder.encode(secret))
+function sign(claims: Record<string, unknown>, secret: string, alg = 'HS256', exp: number | null = Math.floor(Date.now() / 1000) + 3600): string {
+  return forgeJwt({ claims: { ...claims, iat: Math.floor(Date.now() / 1000) }, secret, alg, exp })
 }
 
 /** Every credential variant for session routes, built for `sessionId` (whose real token is `token`). */
@@ -50,13 +42,13 @@ export async function sessionCredentials(sessionId: string, token: string, delet
     bearer('huge garbage', 'x'.repeat(64 * 1024)),
     bearer('alg none', none),
     bearer('alg none, signature kept', `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.${token.split('.')[2]}`),
-    bearer('other secret', await sign(claims, 'another-secret-0123456789abcdef0123456789')),
-    bearer('expired', await sign(claims, TEST_JWT_SECRET, 'HS256', now - 60)),
-    bearer('no exp', await sign(claims, TEST_JWT_SECRET, 'HS256', null)),
-    bearer('HS512 with the right secret', await sign(claims, TEST_JWT_SECRET, 'HS512')),
-    bearer('no sid claim', await sign({ sub: sessionId }, TEST_JWT_SECRET)),
-    bearer('sid is a number', await sign({ sid: 42 }, TEST_JWT_SECRET)),
-    bearer('unknown session', await sign({ sid: '00000000-0000-0000-0000-000000000000' }, TEST_JWT_SECRET)),
+    bearer('other secret', sign(claims, 'another-secret-0123456789abcdef0123456789')),
+    bearer('expired', sign(claims, TEST_JWT_SECRET, 'HS256', now - 60)),
+    bearer('no exp', sign(claims, TEST_JWT_SECRET, 'HS256', null)),
+    bearer('HS512 with the right secret', sign(claims, TEST_JWT_SECRET, 'HS512')),
+    bearer('no sid claim', sign({ sub: sessionId }, TEST_JWT_SECRET)),
+    bearer('sid is a number', sign({ sid: 42 }, TEST_JWT_SECRET)),
+    bearer('unknown session', sign({ sid: '00000000-0000-0000-0000-000000000000' }, TEST_JWT_SECRET)),
     bearer('deleted session', deletedSessionToken),
     bearer('pairing token', TEST_PAIRING_TOKEN),
     bearer('payload swapped', `${header}.${base64url({ sid: 'other', exp: now + 3600 })}.${token.split('.')[2]}`),
