@@ -1,17 +1,42 @@
 import { Elysia } from 'elysia'
-import { createAuthGuard, createPairing, ErrorBody } from './auth'
+import { createAuthGuard, createPairing, ErrorSchema } from './auth'
 import { createApiDocs } from './http/openapi'
 import { createHttpPlugin } from './http/plugin'
-import { createAgentRoutes } from './routes/agents'
-import { createCmdRoutes } from './routes/cmd'
+import { AgentSchema, createAgentRoutes } from './routes/agents'
+import { CommandRequestSchema, CommandSchema, CommandStartedSchema, createCmdRoutes } from './routes/cmd'
+import { ConnectionSchema } from './routes/connection'
 import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
-import { FilePatchSchema } from './routes/schemas'
-import { createSessionRoutes, SessionView } from './routes/session'
-import { createTaskRoutes, TaskView } from './routes/tasks'
+import { FilePatchSchema, HunkSchema, PatchesSchema, RepoStatusSchema } from './routes/schemas'
+import { createSessionRoutes, SessionRequestSchema, SessionSchema } from './routes/session'
+import { ApplyRequestSchema, ApplyResultSchema, createTaskRoutes, TaskRequestSchema, TaskSchema, TaskStatusSchema } from './routes/tasks'
 import { createWsRoutes } from './routes/ws'
 import type { Services } from './services'
 import { EVENT_DEFINITIONS } from './ws/frames'
+
+/**
+ * The routes' schemas as /swagger/json names them: a PascalCase noun, which is the schema's name
+ * in the code without its `Schema` suffix (frames and events are already named that way).
+ */
+const PUBLISHED_SCHEMAS = {
+  Session: SessionSchema,
+  SessionRequest: SessionRequestSchema,
+  Connection: ConnectionSchema,
+  Task: TaskSchema,
+  TaskStatus: TaskStatusSchema,
+  TaskRequest: TaskRequestSchema,
+  ApplyRequest: ApplyRequestSchema,
+  ApplyResult: ApplyResultSchema,
+  FilePatch: FilePatchSchema,
+  Hunk: HunkSchema,
+  Patches: PatchesSchema,
+  RepoStatus: RepoStatusSchema,
+  Agent: AgentSchema,
+  Command: CommandSchema,
+  CommandRequest: CommandRequestSchema,
+  CommandStarted: CommandStartedSchema,
+  Error: ErrorSchema,
+}
 
 /**
  * Chains every plugin onto one app. Never listens and never reads the environment: main.ts and
@@ -30,7 +55,7 @@ export function createApp(services: Services) {
     .use(
       createApiDocs({
         version: services.version,
-        schemas: { Session: SessionView, Task: TaskView, FilePatch: FilePatchSchema, Error: ErrorBody },
+        schemas: PUBLISHED_SCHEMAS,
         eventNames: EVENT_DEFINITIONS.map((definition) => definition.name),
       }),
     )

@@ -4,7 +4,7 @@ import type { Session, SessionStore } from '../session'
 import { bearerToken, secretsEqual } from './tokens'
 import { SESSION_CLAIM, sessionJwtPlugin, signSessionToken } from './issue'
 
-export const ErrorBody = t.Object({ error: t.String(), message: t.String() }, { description: 'Every error: a machine code and a sentence a person can act on.' })
+export const ErrorSchema = t.Object({ error: t.String(), message: t.String() }, { description: 'Every error: a machine code and a sentence a person can act on.' })
 
 type AuthDeps = { sessions: SessionStore; jwtSecret: string }
 

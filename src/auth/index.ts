@@ -1,3 +1,3 @@
-export { createAuthGuard, createPairing, ErrorBody, unauthorized } from './guard'
+export { createAuthGuard, createPairing, ErrorSchema, unauthorized } from './guard'
 export type { AuthGuard, Pairing } from './guard'
 export { secretsEqual, bearerToken } from './tokens'

@@ -1,8 +1,8 @@
 import { Elysia, t } from 'elysia'
-import { ErrorBody, type AuthGuard } from '../auth'
+import { ErrorSchema, type AuthGuard } from '../auth'
 import type { AgentRegistry } from '../agents'
 
-const AgentInfo = t.Object({
+export const AgentSchema = t.Object({
   name: t.String({ description: 'What POST /api/tasks takes as `agent`' }),
   available: t.Boolean({ description: "Its program is on the server's PATH (or, for custom, configured)" }),
   description: t.String(),
@@ -10,7 +10,7 @@ const AgentInfo = t.Object({
 
 export function createAgentRoutes({ auth, agents }: { auth: AuthGuard; agents: AgentRegistry }) {
   return new Elysia({ name: 'routes.agents', prefix: '/api/agents' }).use(auth).get('/', () => agents.list(), {
-    response: { 200: t.Array(AgentInfo), 401: ErrorBody },
+    response: { 200: t.Array(AgentSchema), 401: ErrorSchema },
     detail: { summary: 'The agents this server can run, and whether each is installed', tags: ['tasks'], security: [{ bearerAuth: [] }] },
   })
 }

@@ -1,8 +1,8 @@
 import { Elysia, t } from 'elysia'
-import { ErrorBody, type AuthGuard } from '../auth'
+import { ErrorSchema, type AuthGuard } from '../auth'
 import type { CommandRunner } from '../cmdexec'
 
-export const CommandViewSchema = t.Object(
+export const CommandSchema = t.Object(
   {
     ok: t.Boolean({ description: 'True when the command exited with code 0 (false while running)' }),
     cmdId: t.String(),
@@ -16,9 +16,9 @@ export const CommandViewSchema = t.Object(
   { description: 'A command, running or finished' },
 )
 
-const CommandStarted = t.Object({ ok: t.Literal(true), cmdId: t.String(), status: t.Literal('running') })
+export const CommandStartedSchema = t.Object({ ok: t.Literal(true), cmdId: t.String(), status: t.Literal('running') })
 
-const CommandRequest = t.Object({
+export const CommandRequestSchema = t.Object({
   cmd: t.String({
     minLength: 1,
     maxLength: 8192,
@@ -42,7 +42,7 @@ const CommandRequest = t.Object({
 
 const security = [{ bearerAuth: [] }]
 const tags = ['commands']
-const CmdParams = t.Object({ id: t.String({ maxLength: 200 }) })
+const CommandIdSchema = t.Object({ id: t.String({ maxLength: 200 }) })
 
 /**
  * `/api/cmd`: run an allowlisted command in the session's repo and read its result. Thin: the
@@ -59,20 +59,20 @@ export function createCmdRoutes({ auth, commands }: { auth: AuthGuard; commands:
         return status(202, { ok: true as const, cmdId: started.cmdId, status: 'running' as const })
       },
       {
-        body: CommandRequest,
+        body: CommandRequestSchema,
         query: t.Object({
           wait: t.Optional(t.Boolean({ description: 'Answer 200 with the final command once it ends, instead of 202 at once' })),
         }),
         response: {
-          200: CommandViewSchema,
-          202: CommandStarted,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          409: ErrorBody,
-          422: ErrorBody,
-          429: ErrorBody,
-          503: ErrorBody,
+          200: CommandSchema,
+          202: CommandStartedSchema,
+          400: ErrorSchema,
+          401: ErrorSchema,
+          403: ErrorSchema,
+          409: ErrorSchema,
+          422: ErrorSchema,
+          429: ErrorSchema,
+          503: ErrorSchema,
         },
         detail: {
           summary: 'Run an allowlisted command in the session repo',
@@ -92,8 +92,8 @@ export function createCmdRoutes({ auth, commands }: { auth: AuthGuard; commands:
       },
     )
     .get('/:id', ({ session, params }) => commands.get(session.id, params.id), {
-      params: CmdParams,
-      response: { 200: CommandViewSchema, 401: ErrorBody, 404: ErrorBody },
+      params: CommandIdSchema,
+      response: { 200: CommandSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: {
         summary: 'A command of this session, running or finished',
         description:
@@ -104,8 +104,8 @@ export function createCmdRoutes({ auth, commands }: { auth: AuthGuard; commands:
       },
     })
     .post('/:id/cancel', ({ session, params }) => commands.cancel(session.id, params.id), {
-      params: CmdParams,
-      response: { 200: CommandViewSchema, 401: ErrorBody, 404: ErrorBody },
+      params: CommandIdSchema,
+      response: { 200: CommandSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: {
         summary: 'Cancel a running command (extension to the contract)',
         description:

@@ -1,7 +1,7 @@
 import { t } from 'elysia'
 import type { Session } from '../session'
 
-export const ConnectionInfo = t.Object({
+export const ConnectionSchema = t.Object({
   sessionId: t.String(),
   token: t.String(),
   ws: t.Object({ pty: t.String(), events: t.String() }),

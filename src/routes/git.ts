@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
-import { ErrorBody, type AuthGuard } from '../auth'
+import { ErrorSchema, type AuthGuard } from '../auth'
 import { diffWorkingTree, readStatus } from '../git'
-import { FilePatchSchema } from './schemas'
+import { PatchesSchema, RepoStatusSchema } from './schemas'
 
 const security = [{ bearerAuth: [] }]
 
@@ -10,17 +10,13 @@ export function createGitRoutes({ auth }: { auth: AuthGuard }) {
     .use(auth)
     .get('/diff', async ({ session, query }) => ({ patches: await diffWorkingTree(session.repo, { base: query.base ?? 'HEAD' }) }), {
       query: t.Object({ base: t.Optional(t.String({ minLength: 1, maxLength: 256, description: 'Commit, branch or tag to diff against (default HEAD)' })) }),
-      response: { 200: t.Object({ patches: t.Array(FilePatchSchema) }), 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+      response: { 200: PatchesSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: { summary: "The session repo's working tree (tracked changes and untracked, not-ignored files) against base", tags: ['git'], security },
     })
     .get('/status', ({ session }) => readStatus(session.repo), {
       response: {
-        200: t.Object({
-          branch: t.Union([t.String(), t.Null()]),
-          head: t.Union([t.String(), t.Null()]),
-          files: t.Array(t.Object({ file: t.String(), status: t.String() })),
-        }),
-        401: ErrorBody,
+        200: RepoStatusSchema,
+        401: ErrorSchema,
       },
       detail: { summary: 'Branch, HEAD and per-file state of the session repo', tags: ['git'], security },
     })

@@ -20,3 +20,12 @@ export const FilePatchSchema = t.Object({
   oldMode: t.Optional(t.String()),
   newMode: t.Optional(t.String()),
 })
+
+/** What both diffs answer: GET /api/git/diff and GET /api/tasks/:id/patches. */
+export const PatchesSchema = t.Object({ patches: t.Array(FilePatchSchema) })
+
+export const RepoStatusSchema = t.Object({
+  branch: t.Union([t.String(), t.Null()]),
+  head: t.Union([t.String(), t.Null()]),
+  files: t.Array(t.Object({ file: t.String(), status: t.String() })),
+})

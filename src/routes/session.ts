@@ -1,10 +1,10 @@
 import { Elysia, t } from 'elysia'
-import { ErrorBody, type AuthGuard, type Pairing } from '../auth'
+import { ErrorSchema, type AuthGuard, type Pairing } from '../auth'
 import { BadRequestError, NotFoundError } from '../errors'
 import { checkRepository } from '../git'
 import { resolveAllowedRepo } from '../policy/paths'
 import type { Session, SessionStore } from '../session'
-import { connectionInfo, ConnectionInfo } from './connection'
+import { connectionInfo, ConnectionSchema } from './connection'
 
 type SessionRouteDeps = {
   auth: AuthGuard
@@ -16,7 +16,7 @@ type SessionRouteDeps = {
   listTasks: (sessionId: string) => unknown[]
 }
 
-export const SessionView = t.Object({
+export const SessionSchema = t.Object({
   id: t.String(),
   sessionId: t.String(),
   repo: t.String(),
@@ -25,6 +25,12 @@ export const SessionView = t.Object({
   createdAt: t.String({ format: 'date-time' }),
   expiresAt: t.String({ format: 'date-time' }),
   tasks: t.Array(t.Unknown()),
+})
+
+export const SessionRequestSchema = t.Object({
+  repo: t.String({ minLength: 1, maxLength: 4096, description: 'Absolute path of the repository, inside REPO_ALLOWLIST' }),
+  label: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
+  via: t.Optional(t.String({ maxLength: 64, description: 'How the phone reaches the server; only "direct" is served' })),
 })
 
 function ownSession(session: Session, id: string): Session {
@@ -51,12 +57,8 @@ export function createSessionRoutes(deps: SessionRouteDeps) {
       return connectionInfo(session, token, deps.publicUrl, request)
     },
     {
-      body: t.Object({
-        repo: t.String({ minLength: 1, maxLength: 4096, description: 'Absolute path of the repository, inside REPO_ALLOWLIST' }),
-        label: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
-        via: t.Optional(t.String({ maxLength: 64, description: 'How the phone reaches the server; only "direct" is served' })),
-      }),
-      response: { 201: ConnectionInfo, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      body: SessionRequestSchema,
+      response: { 201: ConnectionSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
       detail: {
         summary: 'Pair: start a session on a repo (pairing token as bearer); the answer is also the QR payload',
         tags: ['session'],
@@ -84,7 +86,7 @@ export function createSessionRoutes(deps: SessionRouteDeps) {
       },
       {
         params: t.Object({ id: t.String({ maxLength: 200 }) }),
-        response: { 200: SessionView, 401: ErrorBody, 404: ErrorBody },
+        response: { 200: SessionSchema, 401: ErrorSchema, 404: ErrorSchema },
         detail: { summary: 'The session, with its tasks', tags: ['session'], security },
       },
     )
@@ -97,7 +99,7 @@ export function createSessionRoutes(deps: SessionRouteDeps) {
       },
       {
         params: t.Object({ id: t.String({ maxLength: 200 }) }),
-        response: { 200: t.Object({ ok: t.Literal(true), sessionId: t.String() }), 401: ErrorBody, 404: ErrorBody },
+        response: { 200: t.Object({ ok: t.Literal(true), sessionId: t.String() }), 401: ErrorSchema, 404: ErrorSchema },
         detail: { summary: 'End the session: its token stops working, its terminals, commands and tasks stop', tags: ['session'], security },
       },
     )

@@ -1,9 +1,9 @@
 import { Elysia, t } from 'elysia'
-import { ErrorBody, type AuthGuard } from '../auth'
+import { ErrorSchema, type AuthGuard } from '../auth'
 import { TASK_LIMITS, type TaskService } from '../tasks'
-import { FilePatchSchema } from './schemas'
+import { PatchesSchema } from './schemas'
 
-const TaskStatus = t.Union([
+export const TaskStatusSchema = t.Union([
   t.Literal('pending'),
   t.Literal('running'),
   t.Literal('completed'),
@@ -12,10 +12,10 @@ const TaskStatus = t.Union([
   t.Literal('applied'),
 ])
 
-export const TaskView = t.Object({
+export const TaskSchema = t.Object({
   taskId: t.String(),
   id: t.String({ description: 'Same as taskId' }),
-  status: TaskStatus,
+  status: TaskStatusSchema,
   phase: t.Optional(
     t.Union([t.Literal('workspace'), t.Literal('agent'), t.Literal('awaiting_input'), t.Literal('diff')], {
       description: 'workspace, agent, awaiting_input (the agent asked a question) or diff',
@@ -34,7 +34,41 @@ export const TaskView = t.Object({
   commit: t.Optional(t.String({ description: 'The commit apply made' })),
 })
 
-const TaskParams = t.Object({ id: t.String({ maxLength: 200 }) })
+export const TaskRequestSchema = t.Object({
+  instruction: t.String({ minLength: 1, maxLength: TASK_LIMITS.maxInstructionChars, description: 'What the agent should do' }),
+  branch: t.Optional(t.Union([t.String({ maxLength: TASK_LIMITS.maxBranchChars }), t.Null()], { description: 'Branch apply commits to by default' })),
+  context: t.Optional(
+    // Checked as a plain object by the tasks layer: a typed schema here lets Elysia coerce a
+    // string into an object with one key per character (seconds of work for 1 MB).
+    t.Unknown({
+      description: 'Free-form; the mock agent reads context.mock = {delayMs?, edits?: [{file, content|null}], fail?, output?, prompt?}',
+    }),
+  ),
+  agent: t.Optional(t.Union([t.String({ maxLength: 64 }), t.Null()], { description: 'An agent from GET /api/agents; default DEFAULT_AGENT' })),
+})
+
+export const ApplyRequestSchema = t.Object({
+  select: t.Optional(
+    t.Array(
+      t.Object({
+        file: t.String({ minLength: 1, maxLength: 4096 }),
+        hunks: t.Optional(t.Array(t.Integer({ description: 'Out of range (negative or past the last hunk): 400 invalid_selection' }), { description: '0-based indices into the patch hunks; omitted = the whole file' })),
+      }),
+      { maxItems: 10_000, description: 'Omitted = everything; entries for one file are merged' },
+    ),
+  ),
+  commitMessage: t.Optional(t.String({ maxLength: TASK_LIMITS.maxCommitMessageChars, description: "Default: the instruction's first line" })),
+  branch: t.Optional(t.String({ maxLength: TASK_LIMITS.maxBranchChars })),
+})
+
+export const ApplyResultSchema = t.Object({
+  ok: t.Literal(true),
+  commit: t.String({ description: '40-hex SHA of the new commit' }),
+  branch: t.String(),
+  applied: t.Array(t.Object({ file: t.String(), hunks: t.Array(t.Number()) })),
+})
+
+const TaskIdSchema = t.Object({ id: t.String({ maxLength: 200 }) })
 const security = [{ bearerAuth: [] }]
 const tags = ['tasks']
 
@@ -49,19 +83,8 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
         return task
       },
       {
-        body: t.Object({
-          instruction: t.String({ minLength: 1, maxLength: TASK_LIMITS.maxInstructionChars, description: 'What the agent should do' }),
-          branch: t.Optional(t.Union([t.String({ maxLength: TASK_LIMITS.maxBranchChars }), t.Null()], { description: 'Branch apply commits to by default' })),
-          context: t.Optional(
-            // Checked as a plain object by the tasks layer: a typed schema here lets Elysia coerce a
-            // string into an object with one key per character (seconds of work for 1 MB).
-            t.Unknown({
-              description: 'Free-form; the mock agent reads context.mock = {delayMs?, edits?: [{file, content|null}], fail?, output?, prompt?}',
-            }),
-          ),
-          agent: t.Optional(t.Union([t.String({ maxLength: 64 }), t.Null()], { description: 'An agent from GET /api/agents; default DEFAULT_AGENT' })),
-        }),
-        response: { 202: TaskView, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody, 507: ErrorBody },
+        body: TaskRequestSchema,
+        response: { 202: TaskSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 507: ErrorSchema },
         detail: {
           summary: 'Start a task: the agent works in a workspace of its own, the session repo is untouched until apply',
           tags,
@@ -70,50 +93,33 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
       },
     )
     .get('/', ({ session }) => tasks.list(session.id), {
-      response: { 200: t.Array(TaskView), 401: ErrorBody },
+      response: { 200: t.Array(TaskSchema), 401: ErrorSchema },
       detail: { summary: "The session's tasks, newest first", tags, security },
     })
     .get('/:id', ({ session, params }) => tasks.get(session, params.id), {
-      params: TaskParams,
-      response: { 200: TaskView, 401: ErrorBody, 404: ErrorBody },
+      params: TaskIdSchema,
+      response: { 200: TaskSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: { summary: 'One task', tags, security },
     })
     .post('/:id/cancel', ({ session, params }) => tasks.cancel(session, params.id), {
-      params: TaskParams,
-      response: { 200: TaskView, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      params: TaskIdSchema,
+      response: { 200: TaskSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
       detail: { summary: "Stop the agent's whole process tree; the task ends cancelled (409 once it has ended)", tags, security },
     })
     .get('/:id/patches', async ({ session, params }) => ({ patches: await tasks.patches(session, params.id) }), {
-      params: TaskParams,
-      response: { 200: t.Object({ patches: t.Array(FilePatchSchema) }), 401: ErrorBody, 404: ErrorBody },
+      params: TaskIdSchema,
+      response: { 200: PatchesSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: { summary: "The task's changes against its baseline (live while it runs, empty while nothing changed)", tags, security },
     })
     .post('/:id/apply', ({ session, params, body }) => tasks.apply(session, params.id, body), {
-      params: TaskParams,
-      body: t.Object({
-        select: t.Optional(
-          t.Array(
-            t.Object({
-              file: t.String({ minLength: 1, maxLength: 4096 }),
-              hunks: t.Optional(t.Array(t.Integer({ description: 'Out of range (negative or past the last hunk): 400 invalid_selection' }), { description: '0-based indices into the patch hunks; omitted = the whole file' })),
-            }),
-            { maxItems: 10_000, description: 'Omitted = everything; entries for one file are merged' },
-          ),
-        ),
-        commitMessage: t.Optional(t.String({ maxLength: TASK_LIMITS.maxCommitMessageChars, description: "Default: the instruction's first line" })),
-        branch: t.Optional(t.String({ maxLength: TASK_LIMITS.maxBranchChars })),
-      }),
+      params: TaskIdSchema,
+      body: ApplyRequestSchema,
       response: {
-        200: t.Object({
-          ok: t.Literal(true),
-          commit: t.String({ description: '40-hex SHA of the new commit' }),
-          branch: t.String(),
-          applied: t.Array(t.Object({ file: t.String(), hunks: t.Array(t.Number()) })),
-        }),
-        400: ErrorBody,
-        401: ErrorBody,
-        404: ErrorBody,
-        409: ErrorBody,
+        200: ApplyResultSchema,
+        400: ErrorSchema,
+        401: ErrorSchema,
+        404: ErrorSchema,
+        409: ErrorSchema,
       },
       detail: {
         summary: 'Apply a completed task to the session repo and commit: all or nothing (409 naming the file and hunk that no longer applies)',

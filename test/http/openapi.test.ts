@@ -28,10 +28,16 @@ describe('/swagger/json', () => {
     expect(result.valid).toBe(true)
   })
 
-  it('names Session, Task, FilePatch, Error and every event and frame in components.schemas', () => {
+  it('names the bodies of the routes, every event and every frame in components.schemas', () => {
     const names = Object.keys(spec.components.schemas)
-    for (const name of ['Session', 'Task', 'FilePatch', 'Error', ...Object.keys(FRAME_SCHEMAS)]) expect(names).toContain(name)
+    const bodies = ['Session', 'SessionRequest', 'Connection', 'Task', 'TaskRequest', 'ApplyRequest', 'ApplyResult', 'FilePatch', 'Hunk', 'Patches', 'RepoStatus', 'Agent', 'Command', 'CommandRequest', 'Error']
+    for (const name of [...bodies, ...Object.keys(FRAME_SCHEMAS)]) expect(names).toContain(name)
     for (const definition of EVENT_DEFINITIONS) expect(names).toContain(definition.name)
+  })
+
+  it('names every schema in one style: a PascalCase noun, no View, Info or Schema suffix', () => {
+    const offStyle = Object.keys(spec.components.schemas).filter((name) => !/^[A-Z][a-zA-Z0-9]*$/.test(name) || /(View|Info|Schema|Body)$/.test(name))
+    expect(offStyle).toEqual([])
   })
 
   it('advertises request bodies as JSON only', () => {
