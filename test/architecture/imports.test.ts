@@ -1,8 +1,8 @@
 /**
  * The layering of STYLE.md, checked on the source: no import cycle between files, and no domain
  * layer reaching into http/ (a layer throws a domain error; http/ alone decides what a client sees).
- * Reads import/export-from lines with a regex: enough for this code base, which has no dynamic
- * imports between its own modules (a `import('../x')` would be missed, so keep them out of src/).
+ * Reads import/export-from lines and `import('./x')` calls with a regex: a dynamic import is a
+ * dependency too, and would otherwise hide a cycle.
  */
 import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync, statSync } from 'node:fs'
@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 const SRC = resolve(import.meta.dir, '../../src')
 const DOMAIN_LAYERS = ['policy', 'git', 'session', 'tasks', 'cmdexec', 'pty', 'procs', 'events', 'store', 'agents']
 
-const IMPORT_LINE = /^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm
+const IMPORT_LINE = /^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm
 
 function sourceFiles(): string[] {
   return [...new Bun.Glob('**/*.ts').scanSync({ cwd: SRC })].filter((file) => !file.endsWith('.d.ts')).sort()
@@ -34,7 +34,7 @@ function importGraph(): Map<string, string[]> {
     const text = readFileSync(join(SRC, file), 'utf8')
     const targets = new Set<string>()
     for (const match of text.matchAll(IMPORT_LINE)) {
-      const target = resolveSpecifier(file, (match[1] ?? match[2])!)
+      const target = resolveSpecifier(file, (match[1] ?? match[2] ?? match[3])!)
       if (target !== null) targets.add(target)
     }
     graph.set(file, [...targets].sort())
@@ -68,6 +68,7 @@ describe('imports in src/', () => {
     expect(graph.size).toBeGreaterThan(50)
     expect(graph.get('app.ts')).toContain('http/openapi.ts')
     expect(graph.get('routes/tasks.ts')).toContain('auth/index.ts')
+    expect(graph.get('git/commit.ts')).toContain('git/diff.ts') // through import('./diff')
   })
 
   it('finds a cycle when there is one (a check on the walk itself)', () => {
