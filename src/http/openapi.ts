@@ -11,6 +11,7 @@ export const SCALAR_SCRIPT_PATH = '/swagger/assets/scalar-api-reference-1.72.1.j
 
 type Operation = {
   security?: Record<string, unknown>[]
+  parameters?: unknown[]
   requestBody?: { content?: Record<string, unknown> }
   responses?: Record<string, { content?: Record<string, unknown>; description?: string }>
 }
@@ -22,14 +23,30 @@ const RESPONSE_KEYS = new Set(['description', 'content', 'headers', 'links'])
 
 const STATUS_TEXT: Record<string, string> = {
   '200': 'OK', '201': 'Created', '202': 'Accepted', '400': 'Bad input', '401': 'Missing, invalid or expired token',
-  '403': 'Refused by an allowlist or ownership', '404': 'Unknown id', '409': 'Conflict', '413': 'Body too large',
-  '422': 'Body does not fit the schema', '429': 'Too many at once', '503': 'Unavailable', '507': 'Out of workspace space',
+  '403': 'A Host outside ALLOWED_HOSTS, or refused by an allowlist', '404': 'Unknown id', '409': 'Conflict', '413': 'Body over BODY_LIMIT_BYTES',
+  '422': 'Body, query or path does not fit the schema', '429': 'Too many at once', '503': 'Unavailable', '507': 'Out of workspace space',
+}
+
+const errorResponse = (status: string) => ({ description: STATUS_TEXT[status]!, content: { 'application/json': { schema: ERROR_REF } } })
+
+/**
+ * What http/ answers on any route, whatever the route does: the Host check (403) runs on every
+ * request; every POST and DELETE body is read (400 invalid_json or too_deep, 413 over
+ * BODY_LIMIT_BYTES) even where the route takes none; a schema'd path, query or body answers 422.
+ */
+function globalStatuses(method: string, operation: Operation): string[] {
+  const statuses = ['403']
+  if (method === 'post' || method === 'delete' || method === 'put' || method === 'patch') statuses.push('400', '413')
+  if (operation.requestBody || (operation.parameters?.length ?? 0) > 0) statuses.push('422')
+  if (operation.security?.some((entry) => 'bearerAuth' in entry || 'pairingToken' in entry)) statuses.push('401')
+  return statuses
 }
 
 /**
  * What @elysiajs/swagger 1.3.1 generates, corrected to what the server does: bodies are JSON
  * only (it advertises multipart and text, which the server refuses), one path per route (it
- * lists `/api/session/` beside `/api/session`), and a 401 on every route that needs a token.
+ * lists `/api/session/` beside `/api/session`), and every status http/ itself answers on a route
+ * (globalStatuses) listed beside the route's own.
  */
 export function correctDocument<T>(generated: T): T {
   // A copy: the document holds the very schema objects the routes validate with.
@@ -45,7 +62,7 @@ export function correctDocument<T>(generated: T): T {
     }
   }
   for (const operations of Object.values(paths)) {
-    for (const operation of Object.values(operations)) {
+    for (const [method, operation] of Object.entries(operations)) {
       const body = operation.requestBody?.content
       if (body && 'application/json' in body) operation.requestBody!.content = { 'application/json': body['application/json'] }
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
@@ -56,10 +73,8 @@ export function correctDocument<T>(generated: T): T {
         }
         if (response.content && 'application/json' in response.content) response.content = { 'application/json': response.content['application/json'] }
       }
-      if (operation.security?.some((entry) => 'bearerAuth' in entry || 'pairingToken' in entry)) {
-        operation.responses ??= {}
-        operation.responses['401'] ??= { description: 'Missing, invalid or expired token', content: { 'application/json': { schema: ERROR_REF } } }
-      }
+      operation.responses ??= {}
+      for (const status of globalStatuses(method, operation)) operation.responses[status] ??= errorResponse(status)
     }
   }
   return document
@@ -127,6 +142,8 @@ function socketPaths(eventNames: string[]) {
           '400': { description: 'Bad cols/rows', content: { 'application/json': { schema: ERROR_REF } } },
           '404': { description: 'Unknown taskId', content: { 'application/json': { schema: ERROR_REF } } },
           '409': { description: "The session's repository no longer exists", content: { 'application/json': { schema: ERROR_REF } } },
+          '429': { description: 'PTY_MAX_PER_SESSION clients already watch this terminal', content: { 'application/json': { schema: ERROR_REF } } },
+          '503': { description: 'PTY_MAX_TOTAL terminals already run, the shell could not start, or the server is shutting down', content: { 'application/json': { schema: ERROR_REF } } },
           ...refusals,
         },
       },

@@ -58,7 +58,7 @@ export function createSessionRoutes(deps: SessionRouteDeps) {
     },
     {
       body: SessionRequestSchema,
-      response: { 201: ConnectionSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
+      response: { 201: ConnectionSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema },
       detail: {
         summary: 'Pair: start a session on a repo (pairing token as bearer); the answer is also the QR payload',
         tags: ['session'],

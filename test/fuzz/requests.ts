@@ -25,6 +25,8 @@ export type Operation = {
   body: Schema | null
   /** Security requirement named in the document: a bearer session, the pairing token, or none. */
   auth: 'session' | 'pairing' | 'none'
+  /** The statuses the document lists for this operation. */
+  statuses: string[]
 }
 
 export type FuzzRequest = {
@@ -48,7 +50,7 @@ export type Pools = {
   pairingCredentials: Credential[]
 }
 
-type OpenApi = { paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> }; security?: Record<string, unknown>[] }>> }
+type OpenApi = { paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> }; security?: Record<string, unknown>[]; responses?: Record<string, unknown> }>> }
 
 export function operationsOf(document: OpenApi): Operation[] {
   const operations: Operation[] = []
@@ -63,6 +65,7 @@ export function operationsOf(document: OpenApi): Operation[] {
         queryParams: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
         body: op.requestBody?.content['application/json']?.schema ?? null,
         auth: security.includes('pairingToken') ? 'pairing' : security.includes('bearerAuth') ? 'session' : 'none',
+        statuses: Object.keys(op.responses ?? {}),
       })
     }
   }
