@@ -35,10 +35,13 @@ describe('the compiled binary', () => {
     expect(stdout).toContain('REPO_ALLOWLIST')
   })
 
-  it('exits non-zero within a second naming PORT when it is not a number', async () => {
+  it('exits non-zero at once naming PORT when it is not a number', async () => {
     const { code, ms, stderr } = await runBinary([], { PORT: 'abc' })
     expect(code).not.toBe(0)
-    expect(ms).toBeLessThan(1000)
+    // It stops at start-up instead of serving half-configured; the bound only has to tell that
+    // apart from a server that keeps running, with room for a loaded CI machine (start-up time
+    // itself is measured in `bun run bench`).
+    expect(ms).toBeLessThan(10_000)
     expect(stderr).toContain('PORT')
   })
 
