@@ -5,11 +5,13 @@ import { createHttpPlugin } from './http/plugin'
 import { AgentSchema, createAgentRoutes } from './routes/agents'
 import { CommandRequestSchema, CommandSchema, CommandStartedSchema, createCmdRoutes } from './routes/cmd'
 import { ConnectionSchema } from './routes/connection'
+import { createCmdAllowlistRoutes } from './routes/cmd-allowlist'
 import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
 import { FilePatchSchema, HunkSchema, PatchesSchema, RepoStatusSchema } from './routes/schemas'
 import { createSessionRoutes, SessionRequestSchema, SessionSchema } from './routes/session'
 import { ApplyRequestSchema, ApplyResultSchema, createTaskRoutes, TaskRequestSchema, TaskSchema, TaskStatusSchema } from './routes/tasks'
+import { createWebRoutes } from './routes/web'
 import { createWsRoutes } from './routes/ws'
 import type { Services } from './services'
 import { EVENT_DEFINITIONS } from './ws/frames'
@@ -59,9 +61,11 @@ export function createApp(services: Services) {
         eventNames: EVENT_DEFINITIONS.map((definition) => definition.name),
       }),
     )
+    .use(createWebRoutes({ publicUrl: config.publicUrl }))
     .use(createHealthRoutes({ version: services.version, startedAt: services.startedAt }))
     .use(createSessionRoutes({ auth, pairing, sessions, repoAllowlist: config.repoAllowlist, publicUrl: config.publicUrl, listTasks: (id) => services.tasks.list(id) }))
     .use(createGitRoutes({ auth }))
+    .use(createCmdAllowlistRoutes({ auth, cmdAllowlist: config.cmdAllowlist }))
     .use(createCmdRoutes({ auth, commands: services.commands }))
     .use(createAgentRoutes({ auth, agents: services.agents }))
     .use(createTaskRoutes({ auth, tasks: services.tasks }))

@@ -7,6 +7,7 @@ import { ConfigError, loadProcessConfig, usage, type Config } from './config'
 import { isInside } from './policy/paths'
 import { enableChildSubreaper, endMarkedProcesses } from './procs'
 import { connectionInfo } from './routes/connection'
+import { browserPairingUrl } from './routes/web'
 import { createServices, type Services } from './services'
 import { VERSION } from './version'
 
@@ -63,6 +64,7 @@ async function printPairing(services: Services, baseUrl: string): Promise<void> 
   out()
   out(`Scan with the Cockpit Coder app to pair with ${cwd}:`)
   out(await QRCode.toString(JSON.stringify(info), { type: 'terminal', small: true }))
+  out(`Open in a browser: ${browserPairingUrl(baseUrl, info)}`)
 }
 
 async function main(): Promise<void> {

@@ -30,6 +30,19 @@ export function isAllowedOrigin(origin: string | null, allowed: readonly string[
   return allowed.includes(origin)
 }
 
+/**
+ * The web cockpit's own origin: the page was served from this very Host (already checked by
+ * isAllowedHost, so a rebinding domain never gets here) or from PUBLIC_URL. A page on any other
+ * site sends its own Origin and is refused.
+ */
+export function isPageOrigin(origin: string | null, hostHeader: string | null, publicUrl: URL | null): boolean {
+  if (origin === null) return false
+  if (publicUrl && origin === publicUrl.origin) return true
+  if (!hostHeader) return false
+  const host = hostHeader.trim().toLowerCase()
+  return origin === `http://${host}` || origin === `https://${host}`
+}
+
 /** Strips credentials from a URL path before it reaches a log line. */
 export function redactUrl(pathAndQuery: string): string {
   return pathAndQuery.replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1[redacted]')

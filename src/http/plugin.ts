@@ -4,7 +4,7 @@ import type { Config } from '../config'
 import { readJsonBody } from './body'
 import { AppError } from '../errors'
 import { appErrorResponse } from './errors'
-import { isAllowedHost, isAllowedOrigin, redactUrl } from './host'
+import { isAllowedHost, isAllowedOrigin, isPageOrigin, redactUrl } from './host'
 import type { Logger } from '../logger'
 
 type HttpDeps = { config: Config; logger: Logger }
@@ -65,7 +65,8 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
         return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
       }
       const isUpgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
-      if (isUpgrade && !isAllowedOrigin(request.headers.get('origin'), config.corsOrigins)) {
+      const origin = request.headers.get('origin')
+      if (isUpgrade && !isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
         return errorResponse(403, 'origin_not_allowed', 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.')
       }
     })

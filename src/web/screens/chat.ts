@@ -1,0 +1,99 @@
+import type { Cockpit, Screen } from '../context'
+import { h, replace, shortTime, stickToBottom } from '../dom'
+import type { ChatItem } from '../state'
+import { taskPicker } from './task-picker'
+
+/**
+ * The conversation of the selected task: messages, tool calls, approvals (Allow / Reject) and
+ * follow-ups. Everything the agent says is put in as text, never as HTML.
+ */
+export function chatScreen(ctx: Cockpit): Screen {
+  const { store, events } = ctx
+  const log = h('ol', { class: 'chat-log', 'aria-label': 'Conversation', 'aria-live': 'polite' })
+  const input = h('textarea', { id: 'chat-input', rows: 2, placeholder: 'Follow-up for the agent', 'aria-label': 'Follow-up message' })
+  const send = h('button', { type: 'submit' }, 'Send')
+  const notice = h('p', { class: 'error', role: 'alert' })
+
+  const answer = (item: Extract<ChatItem, { kind: 'confirmation' }>, confirmed: boolean) => {
+    // The frame the app's ChatScreen sends; true without optionId is allow_once, false reject_once.
+    if (!events.send({ type: 'confirmation', messageId: item.id, confirmed })) {
+      notice.textContent = 'Not connected; try again in a moment.'
+      return
+    }
+    item.sent = true
+    render()
+  }
+
+  const line = (item: ChatItem): HTMLElement => {
+    switch (item.kind) {
+      case 'message':
+        return h('li', { class: `msg ${item.role}` }, h('span', { class: 'who' }, item.role === 'user' ? 'You' : 'Agent'), h('p', { class: 'text' }, item.content))
+      case 'tool':
+        return h('li', { class: 'tool' }, h('span', { class: `badge ${item.status}` }, item.status || 'tool'), ' ', h('span', null, item.title), item.toolKind ? h('span', { class: 'muted' }, ` (${item.toolKind})`) : null)
+      case 'output':
+        return h('li', { class: 'output' }, h('pre', null, item.text))
+      case 'note':
+        return h('li', { class: `note ${item.tone}` }, item.text)
+      case 'confirmation': {
+        const decided = item.outcome !== null
+        return h(
+          'li',
+          { class: 'confirm', 'data-message-id': item.id },
+          h('p', { class: 'text' }, item.content),
+          decided
+            ? h('p', { class: `badge ${item.outcome}` }, `${item.outcome}${item.by ? ` by ${item.by}` : ''}`)
+            : h(
+                'div',
+                { class: 'row' },
+                h('button', { type: 'button', disabled: item.sent, onclick: () => answer(item, true) }, 'Allow'),
+                h('button', { type: 'button', class: 'danger', disabled: item.sent, onclick: () => answer(item, false) }, 'Reject'),
+              ),
+        )
+      }
+    }
+  }
+
+  const render = () => {
+    const taskId = ctx.selectedTaskId()
+    const task = store.task(taskId)
+    stickToBottom(log, () => {
+      if (!task) return replace(log, h('li', { class: 'muted' }, 'Start a task on the Tasks screen.'))
+      const opening = h('li', { class: 'msg user' }, h('span', { class: 'who' }, `You · ${shortTime(task.createdAt)}`), h('p', { class: 'text' }, task.instruction))
+      replace(log, opening, ...store.chat(task.taskId).map(line))
+    })
+  }
+
+  const form = h('form', { class: 'composer' }, input, send)
+  const submit = () => {
+    const content = input.value.trim()
+    if (!content) return
+    notice.textContent = ''
+    if (!events.send({ type: 'user_message', content, taskId: ctx.selectedTaskId() ?? undefined })) {
+      notice.textContent = 'Not connected; the message was not sent.'
+      return
+    }
+    input.value = ''
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    submit()
+  })
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault()
+      submit()
+    }
+  })
+  store.on('chat', render)
+  store.on('tasks', render)
+
+  const el = h('section', { class: 'screen chat' }, h('h2', null, 'Chat'), taskPicker(ctx, 'chat-task'), log, notice, form)
+  return {
+    name: 'Chat',
+    el,
+    shown: () => {
+      render()
+      log.scrollTop = log.scrollHeight
+    },
+  }
+}

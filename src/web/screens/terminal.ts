@@ -1,0 +1,115 @@
+import { FitAddon } from '@xterm/addon-fit'
+import { Terminal } from '@xterm/xterm'
+import { socketBase } from '../api'
+import type { Cockpit, Screen } from '../context'
+import { h } from '../dom'
+
+const DARK = { background: '#111418', foreground: '#e6e6e6', cursor: '#e6e6e6', selectionBackground: '#3a4a5f' }
+const LIGHT = { background: '#fbfbfb', foreground: '#1b1b1b', cursor: '#1b1b1b', selectionBackground: '#c5d7ef' }
+
+/**
+ * The session's shell in xterm.js over /ws/pty. The shell outlives the socket: after a drop the
+ * page reconnects, clears its screen and gets the server's replay of the recent screen back.
+ */
+export function terminalScreen(ctx: Cockpit): Screen {
+  const host = h('div', { class: 'term', 'aria-label': 'Terminal' })
+  const state = h('span', { class: 'muted', role: 'status' }, 'not connected')
+  const restart = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Start a new shell')
+  const dark = matchMedia('(prefers-color-scheme: dark)')
+  let term: Terminal | null = null
+  let fit: FitAddon | null = null
+  let socket: WebSocket | null = null
+  let visible = false
+  let exited = false
+  let retryMs = 500
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let observer: ResizeObserver | null = null
+
+  const send = (frame: Record<string, unknown>) => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame))
+  }
+
+  const connect = () => {
+    if (!term || socket) return
+    exited = false
+    restart.hidden = true
+    state.textContent = 'connecting'
+    const { sessionId, token } = ctx.session
+    const query = new URLSearchParams({ sessionId, token, cols: String(term.cols), rows: String(term.rows) })
+    const ws = new WebSocket(`${socketBase()}/ws/pty?${query}`)
+    socket = ws
+    let fresh = true
+    ws.onmessage = (message) => {
+      if (typeof message.data !== 'string' || !term) return
+      if (fresh) {
+        // The server replays the recent screen on every connect; start from a clean one.
+        fresh = false
+        term.reset()
+      }
+      if (message.data.startsWith('{"type":"exit"')) {
+        exited = true
+        const code = (JSON.parse(message.data) as { code?: number }).code
+        term.write(`\r\n[the shell exited with code ${code ?? '?'}]\r\n`)
+        return
+      }
+      term.write(message.data)
+    }
+    ws.onopen = () => {
+      retryMs = 500
+      state.textContent = 'connected'
+      send({ type: 'resize', cols: term!.cols, rows: term!.rows })
+    }
+    ws.onclose = (close) => {
+      if (socket !== ws) return
+      socket = null
+      if (close.code === 4401) return ctx.unauthorized()
+      if (exited) {
+        state.textContent = 'exited'
+        restart.hidden = false
+        return
+      }
+      state.textContent = 'reconnecting'
+      if (visible) retryTimer = setTimeout(connect, retryMs)
+      retryMs = Math.min(retryMs * 2, 10_000)
+    }
+  }
+
+  const fitNow = () => {
+    if (!term || !fit || !visible || host.clientWidth === 0) return
+    fit.fit()
+  }
+
+  const create = () => {
+    term = new Terminal({ convertEol: false, cursorBlink: true, fontSize: 14, scrollback: 5000, theme: dark.matches ? DARK : LIGHT })
+    fit = new FitAddon()
+    term.loadAddon(fit)
+    term.open(host)
+    term.onData((data) => send({ type: 'input', data }))
+    term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }))
+    dark.addEventListener('change', () => term && (term.options.theme = dark.matches ? DARK : LIGHT))
+    observer = new ResizeObserver(() => fitNow())
+    observer.observe(host)
+  }
+
+  restart.addEventListener('click', () => {
+    connect()
+    term?.focus()
+  })
+
+  const el = h('section', { class: 'screen terminal' }, h('div', { class: 'row' }, h('h2', null, 'Terminal'), state, restart), host)
+  return {
+    name: 'Terminal',
+    el,
+    shown: () => {
+      visible = true
+      if (!term) create()
+      fitNow()
+      connect()
+      term?.focus()
+    },
+    hidden: () => {
+      visible = false
+      clearTimeout(retryTimer)
+    },
+  }
+}
