@@ -81,7 +81,8 @@ export class EventSocket {
     socket.onclose = (close) => {
       if (socket !== this.socket) return
       this.closeSocket()
-      if (close.code === 4401 || close.code === 1008) return this.handlers.unauthorized()
+      // 4401: the token is refused; 4410: the session was ended or expired.
+      if (close.code === 4401 || close.code === 4410) return this.handlers.unauthorized()
       this.handlers.connection('offline')
       if (!this.stopped) this.retry()
     }

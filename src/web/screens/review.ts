@@ -44,9 +44,11 @@ export function reviewScreen(ctx: Cockpit): Screen {
     const taskId = ctx.selectedTaskId()
     const task = store.task(taskId)
     const ticket = ++loading
-    shownTask = taskId
+    // Until the task list has arrived (a reload) the task is unknown: load again when it comes.
+    shownTask = task ? taskId : null
     if (!task || !taskId) {
       selection = new Map()
+      renderedKey = ''
       replace(files, h('p', { class: 'muted' }, 'Select a task to review its changes.'))
       return
     }
@@ -58,19 +60,34 @@ export function reviewScreen(ctx: Cockpit): Screen {
     const { data, error } = await api.api.tasks({ id: taskId }).patches.get()
     if (ticket !== loading) return
     if (error?.status === 401) return ctx.unauthorized()
-    if (error) return replace(files, h('p', { class: 'error' }, errorText(error)))
+    if (error) {
+      renderedKey = ''
+      return replace(files, h('p', { class: 'error' }, errorText(error)))
+    }
     render(data.patches)
   }
 
+  let renderedKey = ''
   const render = (patches: FilePatch[]) => {
+    // A patch event or a status change reloads; unchanged patches keep the page (and the ticks) as they are.
+    const key = `${shownTask}\n${JSON.stringify(patches)}`
+    if (key === renderedKey) return
+    renderedKey = key
+    const ticked = new Set<string>()
+    for (const [file, boxes] of selection) {
+      if (boxes.whole?.checked) ticked.add(`${file}\n*`)
+      boxes.hunks.forEach((box, index) => box.checked && ticked.add(`${file}\n${index}`))
+    }
     selection = new Map()
     if (patches.length === 0) return replace(files, h('p', { class: 'muted' }, 'No changes (yet).'))
     replace(
       files,
       ...patches.map((patch, fileIndex) => {
-        const boxes = patch.hunks.map((_, index) => h('input', { type: 'checkbox', id: `hunk-${fileIndex}-${index}`, 'data-file': patch.file, 'data-hunk': index }))
+        const boxes = patch.hunks.map((_, index) =>
+          h('input', { type: 'checkbox', id: `hunk-${fileIndex}-${index}`, 'data-file': patch.file, 'data-hunk': index, checked: ticked.has(`${patch.file}\n${index}`) }),
+        )
         // Binary files, mode changes and empty files have no hunks: they are taken whole.
-        const whole = boxes.length === 0 ? h('input', { type: 'checkbox', id: `file-${fileIndex}`, 'data-file': patch.file }) : null
+        const whole = boxes.length === 0 ? h('input', { type: 'checkbox', id: `file-${fileIndex}`, 'data-file': patch.file, checked: ticked.has(`${patch.file}\n*`) }) : null
         selection.set(patch.file, { whole, hunks: boxes })
         const title = patch.oldFile && patch.oldFile !== patch.file ? `${patch.oldFile} → ${patch.file}` : patch.file
         return h(

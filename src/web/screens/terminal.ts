@@ -62,7 +62,7 @@ export function terminalScreen(ctx: Cockpit): Screen {
     ws.onclose = (close) => {
       if (socket !== ws) return
       socket = null
-      if (close.code === 4401) return ctx.unauthorized()
+      if (close.code === 4401 || close.code === 4410) return ctx.unauthorized()
       if (exited) {
         state.textContent = 'exited'
         restart.hidden = false
