@@ -78,5 +78,6 @@ export function commandsScreen(ctx: Cockpit): Screen {
   void load()
 
   const el = h('section', { class: 'screen commands' }, h('h2', null, 'Commands'), h('h3', null, 'Allowed'), allowed, form, message, runs)
-  return { name: 'Commands', el, shown: () => input.focus({ preventScroll: true }) }
+  const fine = matchMedia('(pointer: fine)')
+  return { name: 'Commands', el, shown: () => fine.matches && input.focus({ preventScroll: true }) }
 }

@@ -115,5 +115,7 @@ export function tasksScreen(ctx: Cockpit): Screen {
   void loadAgents()
 
   const el = h('section', { class: 'screen' }, h('h2', null, 'Tasks'), form, h('h3', null, 'Live status'), list)
-  return { name: 'Tasks', el, shown: () => instruction.focus({ preventScroll: true }) }
+  // A phone would pop its keyboard up on every visit: focus the field only with a real pointer.
+  const fine = matchMedia('(pointer: fine)')
+  return { name: 'Tasks', el, shown: () => fine.matches && instruction.focus({ preventScroll: true }) }
 }
