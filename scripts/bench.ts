@@ -9,6 +9,7 @@ import { benchFlood } from './bench-flood'
 import { benchGit } from './bench-git'
 import { benchHttp } from './bench-http'
 import { benchRss } from './bench-rss'
+import { benchWeb } from './bench-web'
 import { benchWs } from './bench-ws'
 
 const json = process.argv.includes('--json')
@@ -37,6 +38,8 @@ log('rss: idle and with 50 terminals …')
 const rss = await benchRss({ binary, terminals: 50 })
 log('flood: an agent writing for ever while a client reads its events …')
 const flood = await benchFlood({ binary, seconds: quick ? 4 : 8 })
+log('web: page weight, navigation to live events in headless Chromium …')
+const web = await benchWeb({ binary, navigations: quick ? 3 : 7 })
 const totalS = (performance.now() - started) / 1000
 
 const cpu = (await Bun.file('/proc/cpuinfo').text()).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown cpu'
@@ -54,10 +57,17 @@ const rows: [string, string, string, string][] = [
   ['requests while an agent floods', `p50 ${f(flood.requestP50Ms, 0)} ms, p99 ${f(flood.requestP99Ms, 0)} ms, max ${f(flood.requestMaxMs, 0)} ms`, `events ${f(flood.eventsMBps, 1)} MB/s`, ''],
   ['RSS growth under flood / cancel', `+${f((flood.maxRssKiB - flood.idleRssKiB) / 1024, 0)} MiB`, `cancel ${f(flood.cancelMs, 0)} ms`, ''],
   ['RSS idle / with 50 terminals', `${f(rss.idleKiB / 1024, 1)} / ${f(rss.withTerminalsKiB / 1024, 1)} MiB`, `${f(rss.perTerminalKiB, 0)} KiB per terminal`, ''],
+  ['web cockpit JavaScript (all chunks)', `${f(web.jsGzipBytes / 1024, 1)} KiB gzipped`, `${f(web.jsBytes / 1024, 1)} KiB raw; CSS ${f(web.cssGzipBytes / 1024, 1)} KiB gz`, `${f(web.jsGzipBytes / (250 * 1024))} of budget (≤ 1.0)`],
+  [
+    'web: navigation to live events',
+    web.eventsLiveMs ? `p50 ${f(web.eventsLiveMs.p50, 0)} ms, max ${f(web.eventsLiveMs.max, 0)} ms` : 'no Chromium',
+    web.firstEventMs ? `first event p50 ${f(web.firstEventMs.p50, 0)} ms` : '',
+    `${web.navigations} cold navigations`,
+  ],
 ]
 
 if (json) {
-  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss, flood }, null, 2))
+  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss, flood, web }, null, 2))
 } else {
   console.log(`\nCockpit Coder benchmark (${machine}; ${f(totalS, 0)} s)\n`)
   console.log('| measure | ours | reference | ratio |')

@@ -1,6 +1,6 @@
 /**
  * Smoke test of the compiled binary as a user runs it: copied nowhere near node_modules, started
- * from an empty directory, asked for /healthz and a session round trip, stopped with SIGTERM.
+ * from an empty directory, asked for /healthz, the web cockpit and a session round trip, stopped with SIGTERM.
  * Usage: bun run scripts/smoke.ts dist/cockpit-coder
  */
 import { copyFileSync, mkdtempSync, mkdirSync, realpathSync, rmSync } from 'node:fs'
@@ -52,6 +52,15 @@ try {
   const health = await fetch(`${base}/healthz`)
   const healthBody = (await health.json()) as { ok: boolean; version: string }
   check(health.status === 200 && healthBody.ok === true, `/healthz answers ok (version ${healthBody.version})`)
+
+  // The web cockpit is inside the binary: the page and one of its hashed assets, nothing beside it.
+  const page = await fetch(`${base}/`)
+  const html = await page.text()
+  check(page.status === 200 && page.headers.get('cache-control') === 'no-store' && html.includes('Cockpit Coder'), 'GET / serves the web cockpit, uncached')
+  check((page.headers.get('content-security-policy') ?? '').includes("frame-ancestors 'none'"), 'the page carries its Content-Security-Policy')
+  const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1]
+  const asset = script ? await fetch(`${base}/${script}`) : null
+  check(asset?.status === 200 && (asset.headers.get('cache-control') ?? '').includes('immutable') && (await asset.text()).length > 1000, `GET /${script} serves the page's script, cached for a year`)
 
   const paired = await fetch(`${base}/api/session`, {
     method: 'POST',

@@ -31,6 +31,8 @@ export async function bundleWebPage(options: { minify?: boolean } = {}): Promise
     entrypoints: [WEB_ENTRY],
     target: 'browser',
     minify: options.minify ?? true,
+    // xterm.js is loaded only when the Terminal screen opens (a dynamic import, its own chunk).
+    splitting: true,
     naming: { entry: '[name].[ext]', chunk: 'assets/[name]-[hash].[ext]', asset: 'assets/[name]-[hash].[ext]' },
   })
   if (!result.success) throw new Error(`bundling the web cockpit failed: ${result.logs.map(String).join('\n')}`)

@@ -3,11 +3,15 @@
  * a mock task with live status, the terminal, review and apply of one hunk of two (checked with
  * the git CLI), a reload that finds the same state, and a diff full of markup shown as text.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, it as bunIt } from 'bun:test'
 import type { Page } from 'puppeteer-core'
 import { gitCli, makeTestApp, type TestApp } from '../fixtures/app'
-import { DESKTOP, launchBrowser, newPage, openTab, pairingLink, PHONE, waitForText, type PageWatch } from './browser'
+import { BROWSER_TEST_MS, DESKTOP, launchBrowser, newPage, openTab, pairingLink, PHONE, waitForText, type PageWatch } from './browser'
 
+/** A browser test waits on a real shell and a real browser: more than the suite's default 30 s on a busy machine. */
+const it = (name: string, fn: () => Promise<void> | void) => bunIt(name, fn, BROWSER_TEST_MS)
+
+const SHELL_START_MS = 60_000
 const LINES = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`)
 const EDITED = LINES.map((line, i) => (i === 1 ? 'line 2 changed by the agent' : i === 28 ? 'line 29 changed too' : line))
 
@@ -49,13 +53,13 @@ beforeAll(async () => {
   baseUrl = app.listen().baseUrl
   browser = await launchBrowser()
   ;({ page, watch, close: closePage } = await newPage(browser.browser, baseUrl, DESKTOP))
-})
+}, BROWSER_TEST_MS)
 
 afterAll(async () => {
   await closePage?.()
   await browser?.[Symbol.asyncDispose]()
   await app?.[Symbol.asyncDispose]()
-})
+}, BROWSER_TEST_MS)
 
 describe('the web cockpit in Chromium', () => {
   it('pairs from the #pair= fragment, keeps the token in storage only and drops the fragment', async () => {
@@ -89,27 +93,34 @@ describe('the web cockpit in Chromium', () => {
     await waitForText(page, '#screen-Terminal [role=status]', 'connected')
     await page.click('.term')
     await page.keyboard.type('echo web-$((6*7))-done\n')
-    await waitForText(page, '.xterm-rows', 'web-42-done')
+    // An interactive bash reading its rc files can take seconds to start on a busy machine.
+    await waitForText(page, '.xterm-rows', 'web-42-done', SHELL_START_MS)
   })
 
   it('reconnects the terminal after the socket drops and shows the replayed screen', async () => {
+    const connects = async () => Number(await page.$eval('#screen-Terminal [role=status]', (status) => (status as HTMLElement).dataset.connects))
+    const before = await connects()
     // Every socket of the session is closed as a server restart of the sockets would: the shell lives on.
     app.services.sockets.closeAll()
-    await waitForText(page, '#screen-Terminal [role=status]', 'connected')
+    await page.waitForFunction(
+      (count: number) => Number((document.querySelector('#screen-Terminal [role=status]') as HTMLElement).dataset.connects) > count,
+      { timeout: 20_000 },
+      before,
+    )
     await waitForText(page, '.xterm-rows', 'web-42-done')
     await page.keyboard.type('echo again-$((2+3))\n')
-    await waitForText(page, '.xterm-rows', 'again-5')
+    await waitForText(page, '.xterm-rows', 'again-5', SHELL_START_MS)
     await waitForText(page, '.conn', 'live')
   })
 
   it('applies exactly the ticked hunk of two and shows the short SHA of the new commit', async () => {
     const taskId = await startMockTask('edit two places', { edits: [{ file: 'notes.txt', content: EDITED.join('\n') + '\n' }] })
     await waitForTaskStatus(taskId, 'completed')
-    await page.click(`.task[data-task-id="${taskId}"] button:nth-of-type(2)`)
+    await page.locator(`.task[data-task-id="${taskId}"] button:nth-of-type(2)`).click()
     await page.waitForSelector('#screen-Review:not([hidden])')
     await page.waitForSelector('input[data-file="notes.txt"][data-hunk="1"]')
     expect(await page.$$eval('input[data-file="notes.txt"]', (boxes) => boxes.length)).toBe(2)
-    await page.click('input[data-file="notes.txt"][data-hunk="0"]')
+    await page.locator('input[data-file="notes.txt"][data-hunk="0"]').click()
     await page.$eval('#commit-message', (input) => ((input as HTMLInputElement).value = ''))
     await page.type('#commit-message', 'web: first hunk only')
     await page.keyboard.press('Enter')
@@ -141,7 +152,7 @@ describe('the web cockpit in Chromium', () => {
   it('runs an allowlisted command and shows its output', async () => {
     await openTab(page, 'Commands')
     await waitForText(page, '.allowlist button', 'echo web-command *')
-    await page.click('.allowlist button')
+    await page.locator('.allowlist button').click()
     await page.type('#cmd-input', 'from the browser')
     await page.keyboard.press('Enter')
     await waitForText(page, '.run pre.output', 'web-command from the browser')
@@ -152,7 +163,7 @@ describe('the web cockpit in Chromium', () => {
     const hostile = '<script>window.__xss = "script"</script>\n<img src=x onerror="window.__xss = \'img\'">\n'
     const taskId = await startMockTask('hostile diff', { edits: [{ file: '<img src=x onerror=alert(1)>.html', content: hostile }] })
     await waitForTaskStatus(taskId, 'completed')
-    await page.click(`.task[data-task-id="${taskId}"] button:nth-of-type(2)`)
+    await page.locator(`.task[data-task-id="${taskId}"] button:nth-of-type(2)`).click()
     await page.waitForSelector('#screen-Review:not([hidden])')
     await waitForText(page, 'pre.diff', '<script>window.__xss = "script"</script>')
     await waitForText(page, '.file .path', '<img src=x onerror=alert(1)>.html')

@@ -3,10 +3,13 @@
  * a terminal and a command on them, written to SCREENSHOT_DIR (a temp dir, never committed).
  * Also checks each screen fits the phone's width with a long line in the diff.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, it as bunIt } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { makeTestApp, type TestApp } from '../fixtures/app'
-import { DESKTOP, launchBrowser, newPage, openTab, pairingLink, PHONE, screenshot, waitForText } from './browser'
+import { BROWSER_TEST_MS, DESKTOP, launchBrowser, newPage, openTab, pairingLink, PHONE, screenshot, waitForText } from './browser'
+
+/** A browser test waits on a real shell and a real browser: more than the suite's default 30 s on a busy machine. */
+const it = (name: string, fn: () => Promise<void> | void) => bunIt(name, fn, BROWSER_TEST_MS)
 
 const SCREENS = ['Tasks', 'Chat', 'Terminal', 'Review', 'Commands'] as const
 const LINES = Array.from({ length: 20 }, (_, i) => `const value${i + 1} = ${i + 1}`)
@@ -22,12 +25,12 @@ beforeAll(async () => {
   app = await makeTestApp({ repoFiles: { 'src/values.ts': LINES.join('\n') + '\n' }, env: { CMD_ALLOWLIST: 'echo tests passed *,git status' } })
   baseUrl = app.listen().baseUrl
   browser = await launchBrowser()
-})
+}, BROWSER_TEST_MS)
 
 afterAll(async () => {
   await browser?.[Symbol.asyncDispose]()
   await app?.[Symbol.asyncDispose]()
-})
+}, BROWSER_TEST_MS)
 
 describe('screenshots of every screen', () => {
   it('captures Tasks, Chat, Terminal, Review and Commands at phone and desktop size', async () => {
@@ -57,7 +60,7 @@ describe('screenshots of every screen', () => {
       await waitForText(page, '#screen-Terminal [role=status]', 'connected')
       await page.click('.term')
       await page.keyboard.type('git log --oneline\n')
-      await waitForText(page, '.xterm-rows', 'initial')
+      await waitForText(page, '.xterm-rows', 'initial', 60_000)
       await openTab(page, 'Commands')
       await waitForText(page, '.allowlist button', 'echo tests passed *')
       await page.type('#cmd-input', 'echo tests passed 12 of 12')
@@ -65,7 +68,7 @@ describe('screenshots of every screen', () => {
       await waitForText(page, '.run .badge', 'exit 0')
       await openTab(page, 'Review')
       await page.waitForSelector('input[data-hunk="1"]')
-      await page.click('input[data-hunk="0"]')
+      await page.locator('input[data-hunk="0"]').click()
 
       const written: string[] = []
       for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {

@@ -97,9 +97,19 @@ export function tasksScreen(ctx: Cockpit): Screen {
       ),
     )
   }
+  // Rows are rebuilt only when their task changed, so a button is not swapped under a finger.
+  let rows = new Map<string, { key: string; el: HTMLElement }>()
   const renderTasks = () => {
     if (store.tasks.length === 0) return replace(list, h('li', { class: 'muted' }, 'No tasks yet.'))
-    replace(list, ...store.tasks.map(taskRow))
+    const next = new Map<string, { key: string; el: HTMLElement }>()
+    for (const task of store.tasks) {
+      const key = `${ctx.selectedTaskId() === task.taskId}\n${JSON.stringify(task)}`
+      const known = rows.get(task.taskId)
+      next.set(task.taskId, known?.key === key ? known : { key, el: taskRow(task) })
+    }
+    rows = next
+    const wanted = [...next.values()].map((row) => row.el)
+    if (wanted.length !== list.children.length || wanted.some((el, i) => list.children[i] !== el)) replace(list, ...wanted)
   }
   store.on('tasks', renderTasks)
   store.on('agents', renderAgents)

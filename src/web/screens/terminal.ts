@@ -1,5 +1,5 @@
-import { FitAddon } from '@xterm/addon-fit'
-import { Terminal } from '@xterm/xterm'
+import type { FitAddon } from '@xterm/addon-fit'
+import type { Terminal } from '@xterm/xterm'
 import { socketBase } from '../api'
 import type { Cockpit, Screen } from '../context'
 import { h } from '../dom'
@@ -25,8 +25,15 @@ export function terminalScreen(ctx: Cockpit): Screen {
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   let observer: ResizeObserver | null = null
 
+  let connects = 0
+  // Keystrokes typed while the socket reconnects are kept (bounded) and sent once it is back.
+  let pendingInput = ''
   const send = (frame: Record<string, unknown>) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame))
+  }
+  const type = (data: string) => {
+    if (socket?.readyState === WebSocket.OPEN) return send({ type: 'input', data })
+    if (!exited) pendingInput = (pendingInput + data).slice(-4096)
   }
 
   const connect = () => {
@@ -57,7 +64,10 @@ export function terminalScreen(ctx: Cockpit): Screen {
     ws.onopen = () => {
       retryMs = 500
       state.textContent = 'connected'
+      state.dataset.connects = String(++connects)
       send({ type: 'resize', cols: term!.cols, rows: term!.rows })
+      if (pendingInput) send({ type: 'input', data: pendingInput })
+      pendingInput = ''
     }
     ws.onclose = (close) => {
       if (socket !== ws) return
@@ -79,12 +89,15 @@ export function terminalScreen(ctx: Cockpit): Screen {
     fit.fit()
   }
 
-  const create = () => {
+  let creating: Promise<void> | null = null
+  // xterm.js is most of the page's weight: it is a chunk of its own, loaded when the Terminal opens.
+  const create = async () => {
+    const [{ Terminal }, { FitAddon }] = await Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')])
     term = new Terminal({ convertEol: false, cursorBlink: true, fontSize: 14, scrollback: 5000, theme: dark.matches ? DARK : LIGHT })
     fit = new FitAddon()
     term.loadAddon(fit)
     term.open(host)
-    term.onData((data) => send({ type: 'input', data }))
+    term.onData(type)
     term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }))
     dark.addEventListener('change', () => term && (term.options.theme = dark.matches ? DARK : LIGHT))
     observer = new ResizeObserver(() => fitNow())
@@ -102,10 +115,13 @@ export function terminalScreen(ctx: Cockpit): Screen {
     el,
     shown: () => {
       visible = true
-      if (!term) create()
-      fitNow()
-      connect()
-      term?.focus()
+      creating ??= create()
+      void creating.then(() => {
+        if (!visible) return
+        fitNow()
+        connect()
+        term?.focus()
+      })
     },
     hidden: () => {
       visible = false
