@@ -18,9 +18,10 @@ nonceStyleElements()
 const root = document.getElementById('app') ?? document.body
 
 function start(): void {
-  const fromFragment = takePairingFragment()
-  if (fromFragment) saveSession(fromFragment)
-  const session = fromFragment ?? loadSession()
+  const fragment = takePairingFragment()
+  if (fragment === 'invalid') return showPairing('That pairing link is incomplete or damaged; copy the whole line the server printed.')
+  if (fragment) saveSession(fragment)
+  const session = fragment ?? loadSession()
   if (session) cockpit(session)
   else showPairing(null)
 }

@@ -48,17 +48,18 @@ export function saveView(view: StoredView): void {
  * The `#pair=<base64url JSON>` fragment the server prints. It is read once and removed from the
  * address bar, so the token does not linger in history or a screenshot.
  */
-export function takePairingFragment(): StoredSession | null {
+export function takePairingFragment(): StoredSession | 'invalid' | null {
+  if (!location.hash.startsWith('#pair=')) return null
   const match = /^#pair=([A-Za-z0-9_-]+={0,2})$/.exec(location.hash)
-  if (!match?.[1]) return null
   history.replaceState(null, '', location.pathname + location.search)
+  if (!match?.[1]) return 'invalid'
   try {
     const base64 = match[1].replace(/-/g, '+').replace(/_/g, '/')
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
     const info = JSON.parse(new TextDecoder().decode(bytes)) as Partial<StoredSession>
-    if (typeof info.sessionId !== 'string' || typeof info.token !== 'string' || typeof info.expiresAt !== 'string') return null
+    if (typeof info.sessionId !== 'string' || typeof info.token !== 'string' || typeof info.expiresAt !== 'string') return 'invalid'
     return { sessionId: info.sessionId, token: info.token, expiresAt: info.expiresAt }
   } catch {
-    return null
+    return 'invalid'
   }
 }

@@ -48,7 +48,8 @@ beforeAll(async () => {
   proc = child
   const reader = child.stdout.getReader()
   const deadline = Date.now() + 20_000
-  while (!/Open in a browser: \S+/.test(printed) && Date.now() < deadline) {
+  // Up to the end of the line: a read may stop in the middle of the link.
+  while (!/Open in a browser: \S+\r?\n/.test(printed) && Date.now() < deadline) {
     const { value, done } = await reader.read()
     if (done) break
     printed += new TextDecoder().decode(value)

@@ -218,6 +218,19 @@ describe('the web cockpit in Chromium', () => {
     expect(await page.evaluate(() => location.href)).toBe(`${baseUrl}/`)
   })
 
+  it('says so when the pairing link is cut short, and keeps no session', async () => {
+    const { page: fresh, close } = await newPage(browser.browser, baseUrl, PHONE)
+    try {
+      const link = pairingLink(baseUrl, await pairingAnswer(app))
+      await fresh.goto(link.slice(0, link.length - 20))
+      await waitForText(fresh, '.pair .error', 'pairing link is incomplete')
+      expect(fresh.url()).toBe(`${baseUrl}/`)
+      expect(await fresh.evaluate(() => localStorage.getItem('cockpit.session'))).toBeNull()
+    } finally {
+      await close()
+    }
+  })
+
   it('says why when the pairing token is wrong', async () => {
     const { page: fresh, close } = await newPage(browser.browser, baseUrl, PHONE)
     try {
