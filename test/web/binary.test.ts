@@ -77,7 +77,7 @@ describe('the web cockpit in the compiled binary', () => {
       await page.waitForSelector('#screen-Tasks:not([hidden])')
       await waitForText(page, '.conn', 'live')
       await openTab(page, 'Terminal')
-      await waitForText(page, '#screen-Terminal [role=status]', 'connected')
+      await page.waitForSelector('#screen-Terminal [role=status][data-connects]')
       await page.click('.term')
       await page.keyboard.type('echo from-the-binary-$((40+2))\n')
       await waitForText(page, '.xterm-rows', 'from-the-binary-42', 60_000)

@@ -90,7 +90,7 @@ describe('the web cockpit in Chromium', () => {
   it('echoes a command typed into the terminal', async () => {
     await openTab(page, 'Terminal')
     await page.waitForSelector('.xterm-rows')
-    await waitForText(page, '#screen-Terminal [role=status]', 'connected')
+    await page.waitForSelector('#screen-Terminal [role=status][data-connects]')
     await page.click('.term')
     await page.keyboard.type('echo web-$((6*7))-done\n')
     // An interactive bash reading its rc files can take seconds to start on a busy machine.
@@ -179,6 +179,17 @@ describe('the web cockpit in Chromium', () => {
       expect({ name, width }).toEqual({ name, width: PHONE.width })
     }
     await page.setViewport(DESKTOP)
+  })
+
+  it('follows the system dark and light mode', async () => {
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }])
+    const dark = await background()
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }])
+    const light = await background()
+    const brightness = (rgb: string) => (rgb.match(/\d+/g) ?? []).slice(0, 3).reduce((sum, n) => sum + Number(n), 0)
+    expect(brightness(dark)).toBeLessThan(150)
+    expect(brightness(light)).toBeGreaterThan(600)
   })
 
   it('moves between screens with the keyboard and closes the session dialog with Escape', async () => {

@@ -57,7 +57,7 @@ describe('screenshots of every screen', () => {
       await page.goto(pairingLink(baseUrl, connection))
       await page.waitForSelector(`.task[data-task-id="${task.taskId}"][data-status="completed"]`, { timeout: 30_000 })
       await openTab(page, 'Terminal')
-      await waitForText(page, '#screen-Terminal [role=status]', 'connected')
+      await page.waitForSelector('#screen-Terminal [role=status][data-connects]')
       await page.click('.term')
       await page.keyboard.type('git log --oneline\n')
       await waitForText(page, '.xterm-rows', 'initial', 60_000)

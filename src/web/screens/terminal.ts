@@ -13,7 +13,7 @@ const LIGHT = { background: '#fbfbfb', foreground: '#1b1b1b', cursor: '#1b1b1b',
  */
 export function terminalScreen(ctx: Cockpit): Screen {
   const host = h('div', { class: 'term', 'aria-label': 'Terminal' })
-  const state = h('span', { class: 'muted', role: 'status' }, 'not connected')
+  const state = h('span', { class: 'muted', role: 'status' }, 'offline')
   const restart = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Start a new shell')
   const dark = matchMedia('(prefers-color-scheme: dark)')
   let term: Terminal | null = null
@@ -26,13 +26,21 @@ export function terminalScreen(ctx: Cockpit): Screen {
   let observer: ResizeObserver | null = null
 
   let connects = 0
-  // Keystrokes typed while the socket reconnects are kept (bounded) and sent once it is back.
+  // Keystrokes typed before the shell has said anything (connecting, reconnecting, a shell still
+  // starting, which flushes typeahead when it sets up its terminal) are kept, bounded, and sent
+  // after its first output.
   let pendingInput = ''
+  let ready = false
   const send = (frame: Record<string, unknown>) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame))
   }
+  const flush = () => {
+    if (!pendingInput || socket?.readyState !== WebSocket.OPEN) return
+    send({ type: 'input', data: pendingInput })
+    pendingInput = ''
+  }
   const type = (data: string) => {
-    if (socket?.readyState === WebSocket.OPEN) return send({ type: 'input', data })
+    if (ready && socket?.readyState === WebSocket.OPEN) return send({ type: 'input', data })
     if (!exited) pendingInput = (pendingInput + data).slice(-4096)
   }
 
@@ -46,12 +54,15 @@ export function terminalScreen(ctx: Cockpit): Screen {
     const ws = new WebSocket(`${socketBase()}/ws/pty?${query}`)
     socket = ws
     let fresh = true
+    ready = false
     ws.onmessage = (message) => {
       if (typeof message.data !== 'string' || !term) return
       if (fresh) {
         // The server replays the recent screen on every connect; start from a clean one.
         fresh = false
         term.reset()
+        ready = true
+        flush()
       }
       if (message.data.startsWith('{"type":"exit"')) {
         exited = true
@@ -66,8 +77,6 @@ export function terminalScreen(ctx: Cockpit): Screen {
       state.textContent = 'connected'
       state.dataset.connects = String(++connects)
       send({ type: 'resize', cols: term!.cols, rows: term!.rows })
-      if (pendingInput) send({ type: 'input', data: pendingInput })
-      pendingInput = ''
     }
     ws.onclose = (close) => {
       if (socket !== ws) return
