@@ -61,7 +61,11 @@ function cockpit(session: StoredSession): void {
     },
     reply: (frame) => {
       if (frame.type === 'error') notify(`${frame.for ?? 'request'}: ${String(frame.message ?? 'refused')}`)
-      if (frame.type === 'error' && frame.for === 'confirmation') store.emit('chat')
+      if (frame.type === 'error' && frame.for === 'confirmation') {
+        // The answer was refused (already answered elsewhere, expired): let the user see and retry.
+        for (const items of store.chats.values()) for (const item of items) if (item.kind === 'confirmation' && item.outcome === null) item.sent = false
+        store.emit('chat')
+      }
     },
     connection: (state) => {
       store.connection = state

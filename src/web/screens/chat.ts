@@ -21,7 +21,7 @@ export function chatScreen(ctx: Cockpit): Screen {
       return
     }
     item.sent = true
-    render()
+    schedule()
   }
 
   const line = (item: ChatItem): HTMLElement => {
@@ -84,16 +84,29 @@ export function chatScreen(ctx: Cockpit): Screen {
       submit()
     }
   })
-  store.on('chat', render)
-  store.on('tasks', render)
+  // A busy agent sends many events: draw at most once a frame, and only while the Chat is shown.
+  let visible = false
+  let queued = false
+  const schedule = () => {
+    if (!visible || queued) return
+    queued = true
+    requestAnimationFrame(() => {
+      queued = false
+      if (visible) render()
+    })
+  }
+  store.on('chat', schedule)
+  store.on('tasks', schedule)
 
   const el = h('section', { class: 'screen chat' }, h('h2', null, 'Chat'), taskPicker(ctx, 'chat-task'), log, notice, form)
   return {
     name: 'Chat',
     el,
     shown: () => {
+      visible = true
       render()
       log.scrollTop = log.scrollHeight
     },
+    hidden: () => (visible = false),
   }
 }
