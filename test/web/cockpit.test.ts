@@ -113,6 +113,32 @@ describe('the web cockpit in Chromium', () => {
     await waitForText(page, '.conn', 'live')
   })
 
+  it('resizes the shell when the layout changes', async () => {
+    /** Runs `stty size` after a marker line and reads `rows cols` from the line after the marker. */
+    const shellSize = async (marker: string) => {
+      await page.keyboard.type(`echo ${marker}; stty size\n`)
+      const size = await page.waitForFunction(
+        (wanted: string) => {
+          const lines = [...document.querySelectorAll('.xterm-rows > div')].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trim())
+          const match = /^(\d+) (\d+)$/.exec(lines[lines.lastIndexOf(wanted) + 1] ?? '')
+          return match ? { rows: Number(match[1]), cols: Number(match[2]) } : null
+        },
+        { timeout: SHELL_START_MS, polling: 100 },
+        marker,
+      )
+      return (await size.jsonValue()) as { rows: number; cols: number }
+    }
+    const wide = await shellSize('size-desktop')
+    await page.setViewport(PHONE)
+    // The page refits on the ResizeObserver's next callback; ask until the shell sees it (bounded).
+    let narrow = await shellSize('size-phone-0')
+    for (let i = 1; i < 20 && narrow.cols >= wide.cols; i++) narrow = await shellSize(`size-phone-${i}`)
+    await page.setViewport(DESKTOP)
+    expect(wide.cols).toBeGreaterThan(80)
+    expect(narrow.cols).toBeLessThan(50)
+    expect(narrow.rows).toBeGreaterThan(10)
+  })
+
   it('applies exactly the ticked hunk of two and shows the short SHA of the new commit', async () => {
     const taskId = await startMockTask('edit two places', { edits: [{ file: 'notes.txt', content: EDITED.join('\n') + '\n' }] })
     await waitForTaskStatus(taskId, 'completed')
