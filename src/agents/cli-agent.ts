@@ -1,6 +1,9 @@
 import { ConfigError } from '../config'
 import { launchFromCommandLine, parseAgentCommandLine } from './command-line'
-import type { Agent, AgentRequest } from './types'
+import { missingCredentials, type Credentials } from './credentials'
+import type { Agent, AgentPrompt, AgentRequest, PreparedRun } from './types'
+
+type Env = Readonly<Record<string, string>>
 
 /** One CLI agent: its name, what it is, its program and the argv that runs one instruction unattended. */
 export type CliAgentDefinition = {
@@ -11,20 +14,45 @@ export type CliAgentDefinition = {
   envVars: readonly string[]
   /** Arguments after the program; the instruction must be one of them (never parsed by a shell). */
   args(instruction: string): string[]
+  /** What it needs to reach a model; checked before it starts (see credentials.ts). */
+  credentials: Credentials
+  /**
+   * The argv and environment it finally runs with, from the child environment: endpoints given
+   * as variables that the CLI only takes as flags, and the settings that keep print mode safe.
+   */
+  prepare?(args: readonly string[], env: Env): { args: string[]; env: Record<string, string> }
+  /** Its Agent Client Protocol entry point, as verified against the pinned version. */
+  acp?: { program: string; args: string[] }
+  detectPrompt?(outputTail: string): AgentPrompt | null
+  answer?(prompt: AgentPrompt, reply: string): string
+}
+
+function prepareRun(definition: CliAgentDefinition, env: Env, args: readonly string[]): PreparedRun {
+  const missing = missingCredentials(definition.name, definition.credentials, env)
+  if (missing !== null) return { error: missing }
+  return definition.prepare ? definition.prepare(args, env) : { args: [...args], env: { ...env } }
 }
 
 /**
  * Builds an Agent from a definition and the optional AGENT_<NAME>_CMD override. A broken override
- * is a start-up error (ConfigError naming the variable), not a task that fails later.
+ * is a start-up error (ConfigError naming the variable), not a task that fails later. An override
+ * is run as written: neither the credential check nor the adapter's flags apply to it.
  */
 export function createCliAgent(definition: CliAgentDefinition, override?: string): Agent {
+  const shared = {
+    name: definition.name,
+    envVars: definition.envVars,
+    ...(definition.acp ? { acp: definition.acp } : {}),
+  }
   if (override === undefined) {
     return {
-      name: definition.name,
+      ...shared,
       description: definition.description,
       program: definition.program,
-      envVars: definition.envVars,
       launch: ({ instruction }: AgentRequest) => ({ file: definition.program, args: definition.args(instruction) }),
+      prepareRun: (env, args) => prepareRun(definition, env, args),
+      ...(definition.detectPrompt ? { detectPrompt: definition.detectPrompt } : {}),
+      ...(definition.answer ? { answer: definition.answer } : {}),
     }
   }
   let program: string
@@ -34,10 +62,9 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
     throw new ConfigError(`AGENT_${definition.name.toUpperCase()}_CMD: ${(error as Error).message}`)
   }
   return {
-    name: definition.name,
+    ...shared,
     description: `${definition.description} (command line from AGENT_${definition.name.toUpperCase()}_CMD)`,
     program,
-    envVars: definition.envVars,
     launch: ({ instruction }: AgentRequest) => launchFromCommandLine(override, instruction),
   }
 }

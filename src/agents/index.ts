@@ -11,7 +11,7 @@ import { AgentRegistry } from './registry'
 import type { Agent } from './types'
 
 export { AgentRegistry, type PreparedAgent } from './registry'
-export type { Agent, AgentInfo, AgentLaunch, AgentPrompt, AgentRequest } from './types'
+export type { Agent, AgentInfo, AgentLaunch, AgentPrompt, AgentRequest, PreparedRun } from './types'
 export { runMockAgentProcess, MOCK_AGENT_MARKER } from './mock-agent-process'
 export { createMockAgent, mockAgentCommand } from './mock'
 export { createCliAgent, type CliAgentDefinition } from './cli-agent'

@@ -28,6 +28,12 @@ export type AgentPrompt = {
   options: string[]
 }
 
+/**
+ * What an agent runs with, decided just before it starts: the argv and the child's whole
+ * environment, or why it cannot run (no credentials: the task fails with this sentence at once).
+ */
+export type PreparedRun = { args: string[]; env: Record<string, string> } | { error: string }
+
 export interface Agent {
   readonly name: string
   readonly description: string
@@ -42,6 +48,15 @@ export interface Agent {
    * agent never reaches another, and the server's own secrets reach none.
    */
   readonly envVars: readonly string[]
+  /** The agent's Agent Client Protocol entry point (program on PATH and its arguments). */
+  readonly acp?: { program: string; args: string[] }
+  /**
+   * Called with the child environment (the clean base plus this agent's envVars) and the argv of
+   * `launch` right before the agent starts: checks its credentials (none → `{error}` naming what
+   * to set, never a silent hosted fallback or a hang) and adds the flags and variables its CLI
+   * needs (endpoints, safe permissions). Absent: the agent runs as launched.
+   */
+  prepareRun?(env: Readonly<Record<string, string>>, args: readonly string[]): PreparedRun
   /** Refuses a request this agent cannot run (throws BadRequestError) before a task is accepted. */
   validate?(request: AgentRequest): void
   launch(request: AgentRequest): AgentLaunch

@@ -148,9 +148,15 @@ export class TaskRun {
 
   /** Runs the agent to its end; null when it could not start (the task is already failed). */
   private async runAgent(dir: string): Promise<{ code: number | null; signal?: string; durationMs: number } | null> {
-    const { agent, file, args } = this.prepared
+    const { agent, file } = this.prepared
     const sessionId = this.deps.store.get(this.taskId)!.sessionId
-    const env = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, agent.envVars), TERM: 'xterm-256color', ...sessionMarkerEnv(sessionId) })
+    const baseEnv = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, agent.envVars), TERM: 'xterm-256color', ...sessionMarkerEnv(sessionId) })
+    const run = agent.prepareRun ? agent.prepareRun(baseEnv, this.prepared.args) : { args: this.prepared.args, env: baseEnv }
+    if ('error' in run) {
+      this.finish({ status: 'failed', error: run.error })
+      return null
+    }
+    const { args, env } = run
     let terminal: Terminal
     try {
       terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes, logger: this.deps.logger })

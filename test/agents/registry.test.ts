@@ -27,19 +27,31 @@ describe('agent adapters', () => {
     const registry = createAgentRegistry({ searchPath: () => bin.path })
     const at = (program: string) => join(bin.path, program)
     const instruction = 'Fix the "login" bug; then run tests'
-    expect(argvOf(registry, 'claude', instruction)).toEqual([at('claude'), '-p', '--permission-mode', 'acceptEdits', instruction])
-    expect(argvOf(registry, 'codex', instruction)).toEqual([at('codex'), 'exec', '--sandbox', 'workspace-write', instruction])
+    expect(argvOf(registry, 'claude', instruction)).toEqual([at('claude'), '-p', '--restricted', '--permission-mode', 'acceptEdits', '--permission-prompts', 'none', instruction])
+    expect(argvOf(registry, 'codex', instruction)).toEqual([
+      at('codex'),
+      'exec',
+      '--sandbox',
+      'workspace-write',
+      '-c',
+      'sandbox_workspace_write.exclude_slash_tmp=true',
+      '-c',
+      'sandbox_workspace_write.exclude_tmpdir_env_var=true',
+      instruction,
+    ])
     expect(argvOf(registry, 'aider', instruction)).toEqual([
       at('aider'),
       '--yes-always',
       '--no-auto-commits',
       '--no-check-update',
       '--no-gitignore',
+      '--no-suggest-shell-commands',
       `--message=${instruction}`,
     ])
-    expect(argvOf(registry, 'gemini', instruction)).toEqual([at('gemini'), '--approval-mode', 'auto_edit', `--prompt=${instruction}`])
-    expect(argvOf(registry, 'opencode', instruction)).toEqual([at('opencode'), 'run', instruction])
-    expect(argvOf(registry, 'cline', instruction)).toEqual([at('cline'), '-y', instruction])
+    expect(argvOf(registry, 'gemini', instruction)).toEqual([at('gemini'), '--approval-mode', 'auto_edit', '--skip-trust', `--prompt=${instruction}`])
+    // opencode wraps a word holding a space in literal quotes: the words go one by one.
+    expect(argvOf(registry, 'opencode', instruction)).toEqual([at('opencode'), 'run', '--', ...instruction.split(' ')])
+    expect(argvOf(registry, 'cline', instruction)).toEqual([at('cline'), '--auto-approve', 'false', instruction])
   })
 
   it('puts an instruction that looks like an option after --', () => {

@@ -42,7 +42,7 @@ describe('the claude adapter with a fake claude on PATH', () => {
   afterAll(() => rmSync(binRoot, { recursive: true, force: true }))
 
   it('runs claude -p in the workspace without the server secrets and turns its edit into a patch', async () => {
-    await using t = await makeTaskApp({ env: { PATH: path, JWT_SECRET: 'server-secret-that-must-not-leak-0123456789' } })
+    await using t = await makeTaskApp({ env: { PATH: path, JWT_SECRET: 'server-secret-that-must-not-leak-0123456789', ANTHROPIC_API_KEY: 'sk-fake-for-the-fake-claude' } })
 
     const agents = await json<{ name: string; available: boolean }[]>(await t.request('/api/agents'))
     expect(agents.body.find((a) => a.name === 'claude')!.available).toBe(true)
@@ -52,7 +52,7 @@ describe('the claude adapter with a fake claude on PATH', () => {
 
     const record = readFileSync(join(bin, 'claude-invocation.txt'), 'utf8').split('\n')
     expect(record).toContain(`cwd=${realpathSync(t.workspaceOf(taskId))}`)
-    expect(record.filter((line) => line.startsWith('arg='))).toEqual(['arg=-p', 'arg=--permission-mode', 'arg=acceptEdits', 'arg=Add a note'])
+    expect(record.filter((line) => line.startsWith('arg='))).toEqual(['arg=-p', 'arg=--restricted', 'arg=--permission-mode', 'arg=acceptEdits', 'arg=--permission-prompts', 'arg=none', 'arg=Add a note'])
     const env = record.filter((line) => line.startsWith('env='))
     expect(env.some((line) => line.startsWith('env=PATH='))).toBe(true)
     expect(env.some((line) => line.startsWith('env=JWT_SECRET='))).toBe(false)
