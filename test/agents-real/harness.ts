@@ -1,5 +1,5 @@
 import { expect } from 'bun:test'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { FilePatch } from '../../src/git'
 import { gitCli } from '../fixtures/app'
@@ -48,6 +48,17 @@ export async function startRealCockpit(binDir: string, env: Record<string, strin
         const { status, body } = await api<{ taskId: string }>('/api/tasks', { json: { agent, instruction } })
         expect(status).toBe(202)
         return body.taskId
+      },
+      /** The task's workspace directory (where the agent runs), once the server made it. */
+      async workspaceOf(taskId: string): Promise<string> {
+        // STATE_DIR/workspaces/<sessionId>/<taskId> (src/tasks/workspaces.ts)
+        const dir = join(server.dir, 'state', 'workspaces', session.sessionId, taskId)
+        const deadline = Date.now() + 60_000
+        for (;;) {
+          if (existsSync(dir)) return realpathSync(dir)
+          if (Date.now() > deadline) throw new Error(`no workspace ${dir}`)
+          await Bun.sleep(100)
+        }
       },
       async waitFor(taskId: string, done: (task: TaskView) => boolean, timeoutMs = TASK_WAIT_MS): Promise<TaskView> {
         const deadline = Date.now() + timeoutMs
