@@ -8,9 +8,25 @@ import type { AgentPrompt } from './types'
  * included), so `--auto-approve false`: on its terminal (the task's PTY) it then asks
  * `Approve "<tool>" <input> [y/N]` before each tool, edits included, and the task surfaces that
  * question (phase `awaiting_input`) for the user to answer y or n. Without a provider configured
- * it waits forever for a login, hence the credential check.
+ * it waits forever for a login, hence the credential check. By default it also starts a "hub"
+ * daemon in a session of its own that outlives the task (outside its process group, so cancel
+ * could not stop it): CLINE_SESSION_BACKEND_MODE=local keeps everything in the one process.
  */
-const APPROVAL = /Approve "([^"]+)" ?(.*?) ?\[y\/N\] ?$/
+const APPROVAL = /Approve "([^"]+)" ?(.*?) ?\[y\/N\] ?/g
+/**
+ * What cline prints after its question without it having been answered: the AI SDK's warnings
+ * and their stack lines land right after `[y/N] `. Anything else (the echoed answer, the tool's
+ * output) means the question is behind it.
+ */
+const NOISE = /^\s*$|^\s*at \S|AI SDK Warning|^\s*(Deprecation)?Warning\b/
+
+function pendingApproval(outputTail: string): AgentPrompt | null {
+  const last = [...outputTail.matchAll(APPROVAL)].at(-1)
+  if (!last) return null
+  const after = outputTail.slice(last.index + last[0].length)
+  if (!after.split('\n').every((line) => NOISE.test(line))) return null
+  return { kind: 'approval', text: `cline wants to use ${last[1]}: ${last[2]}`.trim(), options: ['y', 'n'] }
+}
 
 export const cline: CliAgentDefinition = {
   name: 'cline',
@@ -23,11 +39,8 @@ export const cline: CliAgentDefinition = {
     files: (env) => [`${dirFrom(env, 'CLINE_DATA_DIR', '.cline', 'data')}/settings/providers.json`],
     hint: 'or configure a provider once with `cline auth` (e.g. `cline auth anthropic -k <key>`) as the user running the server',
   },
-  detectPrompt(outputTail: string): AgentPrompt | null {
-    const lastLine = outputTail.trimEnd().split('\n').at(-1) ?? ''
-    const match = APPROVAL.exec(lastLine)
-    return match ? { kind: 'approval', text: `cline wants to use ${match[1]}: ${match[2]}`.trim(), options: ['y', 'n'] } : null
-  },
+  prepare: (args, env) => ({ args: [...args], env: { ...env, CLINE_SESSION_BACKEND_MODE: 'local', CLINE_NO_AUTO_UPDATE: '1' } }),
+  detectPrompt: pendingApproval,
   answer: (_prompt, reply) => `${reply.trim().toLowerCase().startsWith('y') ? 'y' : 'n'}\r`,
   acp: { program: 'cline', args: ['--acp'] },
 }
