@@ -1,7 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
-import { cors } from '@elysiajs/cors'
 import type { Config } from '../config'
 import { readJsonBody } from './body'
+import { createCors } from './cors'
 import { AppError } from '../errors'
 import { appErrorResponse } from './errors'
 import { isAllowedHost, isAllowedOrigin, isPageOrigin, redactUrl } from './host'
@@ -22,6 +22,15 @@ function describeValidation(error: ValidationError): string {
 }
 
 const startTimes = new WeakMap<Request, number>()
+
+/** Path and query of an absolute URL, credentials redacted; cheaper than `new URL` on every request. */
+function loggedPath(url: string): string {
+  const slash = url.indexOf('/', url.indexOf('//') + 2)
+  const path = slash === -1 ? '/' : url.slice(slash)
+  const hash = path.indexOf('#')
+  const bare = hash === -1 ? path : path.slice(0, hash)
+  return bare.includes('?') ? redactUrl(bare) : bare
+}
 
 /**
  * The status a client saw: an error answered as a Response (appErrorResponse) or a framework
@@ -45,28 +54,20 @@ function answeredStatus(responseValue: unknown, setStatus: unknown): number {
  */
 export function createHttpPlugin({ config, logger }: HttpDeps) {
   const allowedHosts = [...config.allowedHosts, ...(config.publicUrl ? [config.publicUrl.hostname.toLowerCase()] : [])]
+  const cors = createCors(config.corsOrigins, { methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['Authorization', 'Content-Type'], maxAgeSeconds: 600, exposedHeaders: ['WWW-Authenticate'] })
   return new Elysia({ name: 'http' })
-    .use(
-      cors({
-        origin: [...config.corsOrigins],
-        methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        allowedHeaders: ['Authorization', 'Content-Type'],
-        // A fixed list: the plugin's default (true) echoes the request's header names back.
-        exposeHeaders: ['WWW-Authenticate'],
-        credentials: false,
-        maxAge: 600,
-      }),
-    )
-    .onRequest(({ request }) => {
+    .onRequest(({ request, set }) => {
       startTimes.set(request, performance.now())
       // Bun fills Host from the connection; a Request built in-process (app.handle) has only its URL.
       const host = request.headers.get('host') ?? new URL(request.url).host
       if (!isAllowedHost(host, allowedHosts)) {
         return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
       }
-      const isUpgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
+      const preflight = cors.handle(request, set)
+      if (preflight) return preflight
+      const upgrade = request.headers.get('upgrade')
       const origin = request.headers.get('origin')
-      if (isUpgrade && !isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
+      if (upgrade !== null && upgrade.toLowerCase() === 'websocket' && !isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
         return errorResponse(403, 'origin_not_allowed', 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.')
       }
     })
@@ -102,13 +103,12 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
     .onAfterResponse({ as: 'global' }, (context) => {
       const { request, set, responseValue } = context
       const started = startTimes.get(request)
-      const url = new URL(request.url)
       // An error answered as a Response (appErrorResponse) carries its status there, not in set.
       // On the error path Elysia hands the error itself, not the Response onError made of it.
       const status = answeredStatus(responseValue ?? (context as { error?: unknown }).error, set.status)
       logger.info('request', {
         method: request.method,
-        path: redactUrl(url.pathname + url.search),
+        path: loggedPath(request.url),
         status,
         ms: started === undefined ? undefined : Math.round((performance.now() - started) * 10) / 10,
       })
