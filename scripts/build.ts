@@ -33,7 +33,7 @@ try {
   writeFileSync(join(generated, 'entry.ts'), `import './register-web.ts'\nimport ${JSON.stringify(join(root, 'src', 'main.ts'))}\n`)
 
   const build = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--sourcemap', join(generated, 'entry.ts'), '--outfile', outfile],
+    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--sourcemap', join(generated, 'entry.ts'), '--outfile', outfile],
     { cwd: root, stdout: 'inherit', stderr: 'inherit' },
   )
   if (build.exitCode !== 0) {

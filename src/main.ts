@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import QRCode from 'qrcode'
 import { MOCK_AGENT_MARKER, runMockAgentProcess } from './agents'
 import { createApp } from './app'
 import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
@@ -63,6 +62,8 @@ async function printPairing(services: Services, baseUrl: string): Promise<void> 
   const info = connectionInfo(session, token, config.publicUrl, null, baseUrl)
   out()
   out(`Scan with the Cockpit Coder app to pair with ${cwd}:`)
+  // Loaded here, not at start-up: only a terminal that shows the code needs it.
+  const { default: QRCode } = await import('qrcode')
   out(await QRCode.toString(JSON.stringify(info), { type: 'terminal', small: true }))
   out(`Open in a browser: ${browserPairingUrl(baseUrl, info)}`)
 }

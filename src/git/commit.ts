@@ -8,7 +8,7 @@
 import { lstatSync, mkdirSync, openSync, closeSync, renameSync, unlinkSync, writeSync, writeFileSync, symlinkSync, chmodSync, type Stats } from 'node:fs'
 import * as fs from 'node:fs'
 import { dirname, join } from 'node:path'
-import git from 'isomorphic-git'
+import { git } from './isogit'
 import { BadRequestError, ConflictError } from '../errors'
 import { resolveRepoFile } from '../policy/paths'
 import { comparePaths, readIndex, writeIndex, type GitIndex, type IndexEntry } from './dirc'

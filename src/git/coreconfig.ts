@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import git from 'isomorphic-git'
+import { git } from './isogit'
 import type { Repo } from './odb'
 
 export type CoreConfig = {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync,
 import * as fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { deflateSync } from 'node:zlib'
-import git from 'isomorphic-git'
+import { git } from './isogit'
 import { BadRequestError, ConflictError, NotFoundError } from '../errors'
 import { packIndexes, readRawObject } from './pack'
 

@@ -2,7 +2,7 @@
  * `git status --porcelain`-style summary: each changed path with git's two-letter XY code
  * (X = HEAD vs index, Y = index vs working tree, "??" untracked).
  */
-import git from 'isomorphic-git'
+import { git } from './isogit'
 import * as fs from 'node:fs'
 import type { RepoStatus } from './types'
 import { comparePaths } from './dirc'

@@ -7,7 +7,7 @@
  */
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import git from 'isomorphic-git'
+import { git } from './isogit'
 import * as fs from 'node:fs'
 import { ConflictError } from '../errors'
 import { writeIndex, type IndexEntry } from './dirc'
