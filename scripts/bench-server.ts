@@ -42,7 +42,7 @@ export async function startBenchServer(binary: string, env: Record<string, strin
       ...env,
     },
     stdout: 'pipe',
-    stderr: 'inherit',
+    stderr: Bun.file(join(root, 'server.log')),
   })
   const reader = proc.stdout.getReader()
   let out = ''

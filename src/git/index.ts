@@ -3,7 +3,9 @@
  * currentBranch, getConfig); objects, packs, the index (.git/index) and the working tree are read
  * and written directly by this folder (odb.ts, pack.ts, dirc.ts, worktree.ts), because
  * isomorphic-git's own readers were the slow part: pack.ts and dirc.ts say what was measured.
- * No `git` executable, hooks, filters or fsmonitor ever run from here.
+ * No `git` executable, hooks, filters or fsmonitor ever run from here. A workspace is made on the
+ * git worker (off-thread.ts): copying 10 000 files on this thread held every session's terminals,
+ * sockets and requests for up to 1.7 s. Diffs stay on this thread for now (see off-thread.ts).
  */
 import type { FilePatch, HunkSelection, RepoStatus } from './types'
 import { applyPatches } from './apply'
@@ -11,7 +13,7 @@ import { commitPaths } from './commit'
 import { baseTree, diffAgainst } from './diff'
 import { openRepo } from './odb'
 import { repoStatus } from './status'
-import { makeWorkspace } from './workspace'
+import { runOffThread } from './off-thread'
 
 export type { Hunk, FilePatch, HunkSelection, RepoStatus } from './types'
 
@@ -46,7 +48,7 @@ export async function commitFiles(
 
 /** A new repo at workspaceDir sharing sourceRepo's objects, whose baseline commit holds the user's uncommitted work. */
 export async function createWorkspace(sourceRepo: string, workspaceDir: string): Promise<{ baseline: string }> {
-  return makeWorkspace(openRepo(sourceRepo), workspaceDir)
+  return runOffThread('createWorkspace', sourceRepo, workspaceDir)
 }
 
 /** What changed in a workspace since its baseline commit. */
