@@ -1,15 +1,20 @@
-/** Starts the compiled binary for a benchmark, on a temp repo, and measures start-to-healthy. */
+/**
+ * Starts the compiled binary for a benchmark, on a temp repo, at its default settings (request
+ * logs on, written to a file as a terminal would take them), and measures start-to-healthy.
+ */
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export type BenchServer = {
+  /** The temp dir: repos/ (REPO_ALLOWLIST), state/ (STATE_DIR), server.log (its stderr). */
+  root: string
   baseUrl: string
   wsUrl: string
   repo: string
   pid: number
   startMs: number
-  pair(): Promise<{ sessionId: string; token: string }>
+  pair(repo?: string): Promise<{ sessionId: string; token: string }>
   rssKiB(): number
   stop(): void
 }
@@ -37,8 +42,6 @@ export async function startBenchServer(binary: string, env: Record<string, strin
       STATE_DIR: join(root, 'state'),
       PAIRING_TOKEN: PAIRING,
       JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
-      LOG_LEVEL: 'silent',
-      PTY_MAX_PER_SESSION: '64',
       ...env,
     },
     stdout: 'pipe',
@@ -52,20 +55,21 @@ export async function startBenchServer(binary: string, env: Record<string, strin
     out += new TextDecoder().decode(value)
   }
   const baseUrl = /listening on (http:\S+)/.exec(out)![1]!
-  while ((await fetch(`${baseUrl}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(5)
+  while ((await fetch(`${baseUrl}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(1)
   const startMs = performance.now() - started
   // Keep draining stdout so the child never blocks on a full pipe.
   void (async () => {
     while (!(await reader.read()).done) {}
   })()
   return {
+    root,
     baseUrl,
     wsUrl: baseUrl.replace(/^http/, 'ws'),
     repo,
     pid: proc.pid,
     startMs,
-    async pair() {
-      const response = await fetch(`${baseUrl}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${PAIRING}` }, body: JSON.stringify({ repo }) })
+    async pair(sessionRepo = repo) {
+      const response = await fetch(`${baseUrl}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${PAIRING}` }, body: JSON.stringify({ repo: sessionRepo }) })
       if (response.status !== 201) throw new Error(`pairing failed: ${response.status}`)
       return (await response.json()) as { sessionId: string; token: string }
     },

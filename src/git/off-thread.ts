@@ -22,9 +22,19 @@ const workers: GitWorker[] = []
 let nextId = 1
 let unavailable = false
 
+/**
+ * The worker's entry: beside this file when run from source; in the compiled binary every module
+ * is /$bunfs/root/cockpit-coder and the worker, its own entry point (scripts/build.ts), is
+ * /$bunfs/root/git/worker.js.
+ */
+function workerUrl(): string {
+  if (import.meta.path.includes('$bunfs')) return new URL('./git/worker.js', import.meta.url).href
+  return new URL('./worker.ts', import.meta.url).href
+}
+
 function startWorker(): GitWorker | null {
   try {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url).href)
+    const worker = new Worker(workerUrl())
     const entry: GitWorker = { worker, pending: new Map() }
     worker.onmessage = (event: MessageEvent<GitReply>) => {
       const reply = event.data
