@@ -36,7 +36,7 @@ type Session = { sessionId: string; token: string }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
-function openPty(wsUrl: string, session: Session) {
+export function openPty(wsUrl: string, session: Session) {
   const ws = new WebSocket(`${wsUrl}/ws/pty?sessionId=${session.sessionId}&token=${session.token}&cols=200&rows=50`)
   const state = { received: 0, tail: '', frames: 0, onFrame: (): void => {} }
   ws.onmessage = (event) => {
@@ -88,7 +88,7 @@ function barePty(file: string, bytes: number): number {
   return bytes / ((performance.now() - started) / 1000) / 1e6
 }
 
-async function echoRoundTrips(wsUrl: string, session: Session, samples: number): Promise<number[]> {
+export async function echoRoundTrips(wsUrl: string, session: Session, samples: number): Promise<number[]> {
   const pty = openPty(wsUrl, session)
   await pty.opened
   pty.ws.send('echo READY-$((2+2))\r')

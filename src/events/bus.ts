@@ -124,5 +124,24 @@ export class EventHub {
   closeSession(sessionId: string): void {
     this.buses.get(sessionId)?.close()
     this.buses.delete(sessionId)
+    collectSoon()
   }
+}
+
+let collection: ReturnType<typeof setTimeout> | null = null
+
+/**
+ * A full collection shortly after sessions end (once for a burst of them). What a session's output
+ * passed through is garbage by then, but the collector left it to a later, lazier cycle: 50 agent
+ * tasks printing 4 MB each over 13 sessions left the server at 488 MB RSS after the sessions were
+ * deleted, while a heap snapshot taken then held 9 MB of live objects. The pause is that of a
+ * small live heap, once per burst of session ends.
+ */
+function collectSoon(): void {
+  if (collection) return
+  collection = setTimeout(() => {
+    collection = null
+    Bun.gc(true)
+  }, 1000)
+  collection.unref?.()
 }

@@ -51,7 +51,7 @@ function startWorker(): GitWorker | null {
       entry.pending.clear()
       worker.terminate()
     }
-    worker.unref()
+    ;(worker as unknown as { unref?: () => void }).unref?.()
     workers.push(entry)
     return entry
   } catch {
