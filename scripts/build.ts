@@ -31,9 +31,12 @@ try {
       `import bundle from './web-bundle.json'\nembedWebBundle(bundle)\n`,
   )
   writeFileSync(join(generated, 'entry.ts'), `import './register-web.ts'\nimport ${JSON.stringify(join(root, 'src', 'main.ts'))}\n`)
+  // The git worker's own entry beside it, so the binary holds it at /$bunfs/root/git/worker.js (src/git/off-thread.ts).
+  mkdirSync(join(generated, 'git'))
+  writeFileSync(join(generated, 'git', 'worker.ts'), `import ${JSON.stringify(join(root, 'src', 'git', 'worker.ts'))}\n`)
 
   const build = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--sourcemap', join(generated, 'entry.ts'), '--outfile', outfile],
+    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--sourcemap', join(generated, 'entry.ts'), join(generated, 'git', 'worker.ts'), '--outfile', outfile],
     { cwd: root, stdout: 'inherit', stderr: 'inherit' },
   )
   if (build.exitCode !== 0) {

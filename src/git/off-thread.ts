@@ -14,8 +14,8 @@ import { cpus } from 'node:os'
 import { gitOps, type GitOps, type GitOpName } from './ops'
 import { reviveError, type GitReply, type GitRequest } from './worker-protocol'
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void }
-type GitWorker = { worker: Worker; pending: Map<number, Pending> }
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; runHere: () => Promise<unknown> }
+type GitWorker = { worker: Worker; pending: Map<number, Pending>; answered: boolean }
 
 const MAX_WORKERS = Math.max(1, Math.min(2, cpus().length))
 const workers: GitWorker[] = []
@@ -35,21 +35,29 @@ function workerUrl(): string {
 function startWorker(): GitWorker | null {
   try {
     const worker = new Worker(workerUrl())
-    const entry: GitWorker = { worker, pending: new Map() }
+    const entry: GitWorker = { worker, pending: new Map(), answered: false }
     worker.onmessage = (event: MessageEvent<GitReply>) => {
       const reply = event.data
       const waiting = entry.pending.get(reply.id)
       if (!waiting) return
       entry.pending.delete(reply.id)
+      entry.answered = true
       if (reply.ok) waiting.resolve(reply.value)
       else waiting.reject(reviveError(reply.error))
     }
     worker.onerror = (event) => {
-      // A worker that died fails what it held; the next call starts a fresh one.
       workers.splice(workers.indexOf(entry), 1)
-      for (const waiting of entry.pending.values()) waiting.reject(new Error(`git worker failed: ${event.message}`))
-      entry.pending.clear()
       worker.terminate()
+      const held = [...entry.pending.values()]
+      entry.pending.clear()
+      if (!entry.answered) {
+        // It never ran (a build without the worker's entry point): work on this thread from now on.
+        unavailable = true
+        for (const waiting of held) waiting.runHere().then(waiting.resolve, waiting.reject)
+        return
+      }
+      // A worker that died fails what it held; the next call starts a fresh one.
+      for (const waiting of held) waiting.reject(new Error(`git worker failed: ${event.message}`))
     }
     ;(worker as unknown as { unref?: () => void }).unref?.()
     workers.push(entry)
@@ -69,12 +77,13 @@ function pickWorker(): GitWorker | null {
 }
 
 export function runOffThread<K extends GitOpName>(op: K, ...args: Parameters<GitOps[K]>): ReturnType<GitOps[K]> {
+  const runHere = () => (gitOps[op] as (...a: unknown[]) => ReturnType<GitOps[K]>)(...args)
   const entry = unavailable ? null : pickWorker()
-  if (!entry) return (gitOps[op] as (...a: unknown[]) => ReturnType<GitOps[K]>)(...args)
+  if (!entry) return runHere()
   const id = nextId++
   const request: GitRequest = { id, op, args }
   return new Promise<unknown>((resolve, reject) => {
-    entry.pending.set(id, { resolve, reject })
+    entry.pending.set(id, { resolve, reject, runHere })
     entry.worker.postMessage(request)
   }) as ReturnType<GitOps[K]>
 }
