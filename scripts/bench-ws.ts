@@ -38,10 +38,11 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 export function openPty(wsUrl: string, session: Session) {
   const ws = new WebSocket(`${wsUrl}/ws/pty?sessionId=${session.sessionId}&token=${session.token}&cols=200&rows=50`)
-  const state = { received: 0, tail: '', frames: 0, onFrame: (): void => {} }
+  const state = { received: 0, tail: '', frames: 0, xs: 0, onFrame: (): void => {} }
   ws.onmessage = (event) => {
     const text = String(event.data)
     state.received += text.length
+    for (let i = text.indexOf('x'); i !== -1; i = text.indexOf('x', i + 1)) state.xs++
     state.frames++
     state.tail = (state.tail + text).slice(-512)
     state.onFrame()
@@ -101,12 +102,12 @@ export async function echoRoundTrips(wsUrl: string, session: Session, samples: n
       pty.ws.send('\x15')
       await Bun.sleep(20)
     }
-    const frames = pty.state.frames
+    const echoed = pty.state.xs
     const sent = performance.now()
     await new Promise<void>((resolve) => {
-      // The echo is readline writing the character back; anything else does not count.
+      // The echo is readline writing this character back: one more 'x' than before it was sent.
       pty.state.onFrame = () => {
-        if (pty.state.frames > frames && pty.state.tail.endsWith('x')) resolve()
+        if (pty.state.xs > echoed) resolve()
       }
       pty.ws.send('x')
     })

@@ -10,16 +10,13 @@ export interface TopicSocket {
 
 type Group = { topic: string; members: Map<ClientSocket, TopicSocket>; stopListening: () => void }
 
-/** Every subscriber of a session gets the same text: serialise each event once, not once per socket. */
-const serialized = new WeakMap<BusEvent, string>()
-
+/**
+ * An event as a frame. Not cached on the event: a cache lived as long as the event stayed in the
+ * session's ring (up to 8 MB of output), doubling what the ring holds. Live events are serialised
+ * once per session anyway (one topic publish reaches every socket); a replay serialises again.
+ */
 export function eventText(event: BusEvent): string {
-  let text = serialized.get(event)
-  if (text === undefined) {
-    text = JSON.stringify(event)
-    serialized.set(event, text)
-  }
-  return text
+  return JSON.stringify(event)
 }
 
 let groupCounter = 0
