@@ -22,9 +22,10 @@ export function serializeError(error: unknown): SerializedError {
 export function reviveError(serialized: SerializedError): Error {
   const known = (errors as Record<string, unknown>)[serialized.name]
   const proto = typeof known === 'function' && known.prototype instanceof Error ? (known.prototype as Error) : Error.prototype
-  const error = Object.create(proto) as Error
-  Object.defineProperty(error, 'message', { value: serialized.message, writable: true, configurable: true })
-  Object.defineProperty(error, 'stack', { value: serialized.stack, writable: true, configurable: true })
+  // A real Error (its internal slot matters to inspection and matchers), given the class's prototype.
+  const error = new Error(serialized.message)
+  Object.setPrototypeOf(error, proto)
+  if (serialized.stack) error.stack = serialized.stack
   Object.assign(error, serialized.fields)
   error.name = serialized.name
   return error
