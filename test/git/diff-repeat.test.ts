@@ -84,7 +84,7 @@ describe('diffWorkingTree on a big tree, called again and again', () => {
     repo.write('.gitignore', '*.log\ntop.txt\n')
     await expectSameAsGit(repo)
     expect((await diffWorkingTree(repo.dir)).map((p) => p.file)).not.toContain('top.txt')
-  })
+  }, 120_000) // thirty-odd git calls on a 3000-file tree: 15 s alone, more than twice that under a loaded suite
 
   it('sees a same-size edit made in the instant the index was written (racily clean)', async () => {
     await using repo = await makeRepo({ 'a.txt': 'aaaa\n', 'b.txt': 'b\n' })
