@@ -1,7 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
 import type { Config } from '../config'
 import { readJsonBody } from './body'
-import { createCors } from './cors'
+import { cors } from '@elysiajs/cors'
 import { AppError } from '../errors'
 import { appErrorResponse } from './errors'
 import { isAllowedHost, isAllowedOrigin, isPageOrigin, redactUrl } from './host'
@@ -54,17 +54,28 @@ function answeredStatus(responseValue: unknown, setStatus: unknown): number {
  */
 export function createHttpPlugin({ config, logger }: HttpDeps) {
   const allowedHosts = [...config.allowedHosts, ...(config.publicUrl ? [config.publicUrl.hostname.toLowerCase()] : [])]
-  const cors = createCors(config.corsOrigins, { methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['Authorization', 'Content-Type'], maxAgeSeconds: 600, exposedHeaders: ['WWW-Authenticate'] })
   return new Elysia({ name: 'http' })
-    .onRequest(({ request, set }) => {
+    // @elysiajs/cors is the stack's choice. Measured under wrk (--cpu-prof, authenticated GET) it
+    // costs about 5% of a request, mostly walking the origin list; a hand-written replacement was
+    // tried and dropped to keep the plugin users asked for.
+    .use(
+      cors({
+        origin: [...config.corsOrigins],
+        methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+        allowedHeaders: ['Authorization', 'Content-Type'],
+        // A fixed list: the plugin's default (true) echoes the request's header names back.
+        exposeHeaders: ['WWW-Authenticate'],
+        credentials: false,
+        maxAge: 600,
+      }),
+    )
+    .onRequest(({ request }) => {
       startTimes.set(request, performance.now())
       // Bun fills Host from the connection; a Request built in-process (app.handle) has only its URL.
       const host = request.headers.get('host') ?? new URL(request.url).host
       if (!isAllowedHost(host, allowedHosts)) {
         return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
       }
-      const preflight = cors.handle(request, set)
-      if (preflight) return preflight
       const upgrade = request.headers.get('upgrade')
       const origin = request.headers.get('origin')
       if (upgrade !== null && upgrade.toLowerCase() === 'websocket' && !isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
