@@ -17,6 +17,8 @@ export type BenchServer = {
   pair(repo?: string): Promise<{ sessionId: string; token: string }>
   rssKiB(): number
   stop(): void
+  /** Sends a signal to the server process (the loop monitor listens to SIGUSR1/SIGUSR2). */
+  signal(signal: NodeJS.Signals): void
 }
 
 const PAIRING = 'bench-pairing-token-0123456789'
@@ -26,13 +28,14 @@ export function rssKiBOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
 }
 
-export async function startBenchServer(binary: string, env: Record<string, string> = {}): Promise<BenchServer> {
+/** `binary` is the compiled executable, or an argv that runs the server (e.g. from source with a preload). */
+export async function startBenchServer(binary: string | string[], env: Record<string, string> = {}): Promise<BenchServer> {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-bench-')))
   const repo = join(root, 'repos', 'demo')
   mkdirSync(repo, { recursive: true })
   Bun.spawnSync(['git', 'init', '-q', repo])
   const started = performance.now()
-  const proc = Bun.spawn([binary, '--port', '0'], {
+  const proc = Bun.spawn([...(typeof binary === 'string' ? [binary] : binary), '--port', '0'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -74,6 +77,7 @@ export async function startBenchServer(binary: string, env: Record<string, strin
       return (await response.json()) as { sessionId: string; token: string }
     },
     rssKiB: () => rssKiBOf(proc.pid),
+    signal: (signal) => proc.kill(signal),
     stop() {
       proc.kill('SIGKILL')
       rmSync(root, { recursive: true, force: true })

@@ -8,6 +8,7 @@
 import { cpus, totalmem } from 'node:os'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { benchConversations } from './bench-conversations'
 import { benchEcho } from './bench-echo'
 import { benchFlood } from './bench-flood'
 import { benchGit } from './bench-git'
@@ -50,6 +51,8 @@ log('flood: an agent writing for ever while a client reads its events …')
 const flood = await benchFlood({ binary, seconds: 8 })
 log('web: page weight, navigation to live events in headless Chromium …')
 const web = await benchWeb({ binary, navigations: 7 })
+log('conversations: approval round trip, follow-up, 20 conversations at once (mock over ACP) …')
+const conversations = await benchConversations({ binary })
 loads.push(await loadAverage())
 const totalS = (performance.now() - started) / 1000
 
@@ -112,11 +115,20 @@ const rows: [string, string, string, string, string][] = [
   ['memory per live terminal (50 terminals, each watched)', `${f(rss.perTerminalKiB)} KiB`, '', '< 5 MiB', held(rss.perTerminalKiB < 5 * 1024)],
   ['web cockpit JavaScript (all chunks)', `${f(web.jsGzipBytes / 1024, 1)} KiB gzipped (${f(web.jsBytes / 1024, 1)} KiB raw; CSS ${f(web.cssGzipBytes / 1024, 1)} KiB gz)`, `${f(web.jsGzipBytes / (250 * 1024))} of budget`, '<= 250 KiB gz', held(web.jsGzipBytes <= 250 * 1024)],
   ['web: navigation to live events', web.eventsLiveMs ? `p50 ${f(web.eventsLiveMs.p50)} ms, max ${f(web.eventsLiveMs.max)} ms (${web.navigations} cold navigations)` : 'no Chromium', '', '', ''],
+  ['approval round trip, mock asks -> client -> mock (p50, p99)', `${f(conversations.approvalP50Ms, 2)}, ${f(conversations.approvalP99Ms, 2)} ms (${conversations.approvalSamples} samples)`, '', 'p50 < 5 ms', held(conversations.approvalP50Ms < 5)],
+  ['follow-up to the mock agent message (p50, p99)', `${f(conversations.followUpP50Ms, 2)}, ${f(conversations.followUpP99Ms, 2)} ms`, '', '', ''],
+  [
+    `${conversations.concurrentConversations} conversations at once: server event loop held (max, p99)`,
+    `${f(conversations.loopHeldMaxMs)}, ${f(conversations.loopHeldP99Ms)} ms (load average ${f(conversations.loadAverage, 1)})`,
+    '',
+    'max < 20 ms',
+    held(conversations.loopHeldMaxMs < 20),
+  ],
   ['requests while an agent floods (p50, p99, max); RSS growth; cancel', `${f(flood.requestP50Ms)}, ${f(flood.requestP99Ms)}, ${f(flood.requestMaxMs)} ms; +${f((flood.maxRssKiB - flood.idleRssKiB) / 1024)} MiB; cancel ${f(flood.cancelMs)} ms`, '', '', ''],
 ]
 
 if (json) {
-  console.log(JSON.stringify({ machine, loads, totalS, http, git, start, echo, rss, rounds, flood, web }, null, 2))
+  console.log(JSON.stringify({ machine, loads, totalS, http, git, start, echo, rss, rounds, flood, web, conversations }, null, 2))
 } else {
   console.log(`\nCockpit Coder benchmark: ${machine}; ${f(totalS)} s; load average (1, 5, 15 min) ${loads.join(' → ')}`)
   console.log(`Method: the compiled binary at default settings (request logs on, to a file); ${http.generator}, ${http.runs} runs alternating with`)

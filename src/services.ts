@@ -64,7 +64,13 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     ...overrides.commands,
   })
 
-  const agents = createAgentRegistry({ agentCommands: config.agentCommands, searchPath: () => config.environment.PATH ?? '', ...overrides.agents })
+  const agents = createAgentRegistry({
+    agentCommands: config.agentCommands,
+    agentModes: config.agentModes,
+    agentAcpCommands: config.agentAcpCommands,
+    searchPath: () => config.environment.PATH ?? '',
+    ...overrides.agents,
+  })
   const tasks = new TaskService({
     stateDir: config.stateDir,
     events,
@@ -75,6 +81,11 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     workspaceMaxBytes: config.workspaceMaxBytes,
     environment: config.environment,
     logger,
+    approvalPolicy: config.approvalPolicy,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    cmdAllowlist: config.cmdAllowlist,
+    agentIdleMs: config.agentIdleMs,
+    acpRequestTimeoutMs: config.acpRequestTimeoutMs,
     ...overrides.tasks,
   })
 

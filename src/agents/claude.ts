@@ -34,4 +34,10 @@ export const claude: CliAgentDefinition = {
     hint: 'or log in once with `claude` as the user running the server (ANTHROPIC_BASE_URL points it at another endpoint)',
   },
   acp: { program: 'claude-agent-acp', args: [] },
+  // Claude Code refuses its permission bypass when run as root unless IS_SANDBOX=1 says the
+  // machine is a throwaway sandbox; the variable is passed through when the server has it.
+  failureHint: (environment) =>
+    process.getuid?.() === 0 && !environment.IS_SANDBOX
+      ? 'Claude Code runs as root here: if this machine is a sandbox, start the server with IS_SANDBOX=1 (it is passed to the agent); otherwise run the server as a normal user.'
+      : null,
 }

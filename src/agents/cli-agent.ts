@@ -1,7 +1,7 @@
 import { ConfigError } from '../config'
 import { launchFromCommandLine, parseAgentCommandLine } from './command-line'
 import { missingCredentials, type Credentials } from './credentials'
-import type { Agent, AgentPrompt, AgentRequest, PreparedRun } from './types'
+import type { AcpEntryPoint, Agent, AgentPrompt, AgentRequest, PreparedRun } from './types'
 
 type Env = Readonly<Record<string, string>>
 
@@ -22,7 +22,9 @@ export type CliAgentDefinition = {
    */
   prepare?(args: readonly string[], env: Env): { args: string[]; env: Record<string, string> }
   /** Its Agent Client Protocol entry point, as verified against the pinned version. */
-  acp?: { program: string; args: string[] }
+  acp?: AcpEntryPoint
+  /** See Agent.failureHint. */
+  failureHint?(environment: Readonly<Record<string, string | undefined>>): string | null
   detectPrompt?(outputTail: string): AgentPrompt | null
   answer?(prompt: AgentPrompt, reply: string): string
 }
@@ -43,6 +45,7 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
     name: definition.name,
     envVars: definition.envVars,
     ...(definition.acp ? { acp: definition.acp } : {}),
+    ...(definition.failureHint ? { failureHint: definition.failureHint } : {}),
   }
   if (override === undefined) {
     return {

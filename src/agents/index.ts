@@ -8,10 +8,12 @@ import { gemini } from './gemini'
 import { createMockAgent } from './mock'
 import { opencode } from './opencode'
 import { AgentRegistry } from './registry'
-import type { Agent } from './types'
+import { parseAgentCommandLine } from './command-line'
+import { ConfigError } from '../config'
+import type { Agent, AgentModeSetting } from './types'
 
 export { AgentRegistry, type PreparedAgent } from './registry'
-export type { Agent, AgentInfo, AgentLaunch, AgentPrompt, AgentRequest, PreparedRun } from './types'
+export type { Agent, AgentInfo, AgentLaunch, AgentMode, AgentModeSetting, AgentPrompt, AgentRequest, PreparedRun } from './types'
 export { runMockAgentProcess, MOCK_AGENT_MARKER } from './mock-agent-process'
 export { createMockAgent, mockAgentCommand } from './mock'
 export { createCliAgent, type CliAgentDefinition } from './cli-agent'
@@ -27,9 +29,13 @@ export type AgentRegistryOptions = {
   mockCommand?: string[]
   /** The PATH agents' programs are looked up on (Config.environment.PATH). */
   searchPath: () => string
+  /** AGENT_<NAME>_MODE by lower-case name (Config.agentModes). */
+  agentModes?: Readonly<Record<string, AgentModeSetting>>
+  /** AGENT_<NAME>_ACP_CMD by lower-case name (Config.agentAcpCommands). */
+  agentAcpCommands?: Readonly<Record<string, string>>
 }
 
-/** The registry the server uses. Throws ConfigError when an AGENT_<NAME>_CMD cannot be parsed. */
+/** The registry the server uses. Throws ConfigError when an AGENT_<NAME>_CMD or _ACP_CMD cannot be parsed. */
 export function createAgentRegistry(options: AgentRegistryOptions): AgentRegistry {
   const commands = options.agentCommands ?? {}
   const agents: Agent[] = [
@@ -37,5 +43,13 @@ export function createAgentRegistry(options: AgentRegistryOptions): AgentRegistr
     ...CLI_AGENTS.map((definition) => createCliAgent(definition, commands[definition.name])),
     createCustomAgent(commands.custom),
   ]
-  return new AgentRegistry(agents, options.searchPath)
+  const acpCommands: Record<string, string[]> = {}
+  for (const [name, line] of Object.entries(options.agentAcpCommands ?? {})) {
+    try {
+      acpCommands[name] = parseAgentCommandLine(line)
+    } catch (error) {
+      throw new ConfigError(`AGENT_${name.toUpperCase()}_ACP_CMD: ${(error as Error).message}`)
+    }
+  }
+  return new AgentRegistry(agents, options.searchPath, { modes: options.agentModes ?? {}, acpCommands })
 }

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { resolveRepoFile } from '../policy/paths'
-import { decodeMockSpec, MOCK_DEFAULT_FILE, type MockSpec } from './mock-spec'
+import { runMockAcpAgent } from './mock-acp-agent'
+import { decodeMockSpec, type MockSpec } from './mock-spec'
+import { applyMockEdit, defaultMockEdit, mockWorkSteps } from './mock-work'
 
 /** The argv word that makes the server's executable run as the mock agent instead of serving. */
 export const MOCK_AGENT_MARKER = '__mock-agent'
+/** After the marker: speak ACP on stdio instead of printing to a terminal. */
+export const MOCK_ACP_FLAG = '--acp'
 
 const paint = (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m`
 const tag = paint(36, '[mock]')
@@ -43,29 +44,9 @@ class InputLines {
   }
 }
 
-function applyEdit(cwd: string, file: string, content: string | null): void {
-  // realpath + containment: a symlink in the workspace must not lead the write outside it.
-  const target = resolveRepoFile(cwd, file)
-  if (content === null) {
-    rmSync(target, { force: true })
-    return
-  }
-  mkdirSync(dirname(target), { recursive: true })
-  writeFileSync(target, content)
-}
-
-function defaultEdit(cwd: string, instruction: string): string {
-  const target = resolveRepoFile(cwd, MOCK_DEFAULT_FILE)
-  const line = `- ${instruction.replace(/\s+/g, ' ').trim()}\n`
-  const before = existsSync(target) ? readFileSync(target, 'utf8') : '# Cockpit Coder mock agent\n\nInstructions it was given:\n\n'
-  writeFileSync(target, before.endsWith('\n') || before === '' ? before + line : `${before}\n${line}`)
-  return MOCK_DEFAULT_FILE
-}
-
 async function work(spec: MockSpec, out: (text: string) => void): Promise<void> {
-  const steps = spec.delayMs === 0 ? 0 : Math.min(10, Math.max(1, Math.ceil(spec.delayMs / 500)))
-  for (let step = 1; step <= steps; step++) {
-    await Bun.sleep(spec.delayMs / steps)
+  for (const [step, steps, ms] of mockWorkSteps(spec.delayMs)) {
+    await Bun.sleep(ms)
     out(`${tag} ${paint(2, `working… ${step}/${steps}`)}\r\n`)
   }
 }
@@ -77,13 +58,15 @@ async function work(spec: MockSpec, out: (text: string) => void): Promise<void> 
 export async function runMockAgentProcess(argv: readonly string[]): Promise<number> {
   const out = (text: string) => void process.stdout.write(text)
   const marker = argv.indexOf(MOCK_AGENT_MARKER)
+  const overAcp = argv[marker + 1] === MOCK_ACP_FLAG
   let spec: MockSpec
   try {
-    spec = decodeMockSpec(argv[marker + 1] ?? '')
+    spec = decodeMockSpec(argv[marker + (overAcp ? 2 : 1)] ?? '')
   } catch (error) {
     process.stderr.write(`${tag} ${paint(31, `bad mock spec: ${(error as Error).message}`)}\r\n`)
     return 2
   }
+  if (overAcp) return runMockAcpAgent(spec)
   const input = new InputLines(out)
   try {
     out(`${tag} ${paint(1, 'mock agent')} starting in ${process.cwd()}\r\n`)
@@ -100,7 +83,7 @@ export async function runMockAgentProcess(argv: readonly string[]): Promise<numb
     }
     if (spec.output !== null) out(spec.output.replace(/\r?\n/g, '\r\n') + '\r\n')
     const cwd = process.cwd()
-    const changed = spec.edits === null ? [defaultEdit(cwd, spec.instruction)] : spec.edits.map((e) => (applyEdit(cwd, e.file, e.content), e.file))
+    const changed = spec.edits === null ? [defaultMockEdit(cwd, spec.instruction)] : spec.edits.map((e) => (applyMockEdit(cwd, e.file, e.content), e.file))
     for (const file of changed) out(`${tag} ${paint(32, 'edited')} ${file}\r\n`)
     if (spec.fail) {
       process.stderr.write(`${tag} ${paint(31, `mock agent failed: ${spec.output ?? 'failure requested by context.mock.fail'}`)}\r\n`)

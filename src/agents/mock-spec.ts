@@ -13,9 +13,14 @@ export type MockSpec = {
   edits: MockEdit[] | null
   fail: boolean
   output: string | null
-  /** A question the mock asks and waits on before editing (exercises the prompt seam). */
+  /** A question the mock asks and waits on before editing (print mode: exercises the prompt seam). */
   prompt: string | null
+  /** Over ACP: the permission the mock asks for (session/request_permission) before editing. */
+  ask: MockAsk | null
 }
+
+/** `repeat`: asks that many times in a row, each needing an allow (`bun run bench` times the round trips). */
+export type MockAsk = { title: string; kind: 'execute' | 'edit' | 'other'; command: string | null; repeat: number }
 
 export const MOCK_LIMITS = {
   maxDelayMs: 24 * 60 * 60 * 1000,
@@ -59,6 +64,18 @@ function checkRelativePath(file: string, index: number): void {
   if (segments.some((s) => s.toLowerCase() === '.git')) throw bad(`edits[${index}].file ${file} is inside .git.`)
 }
 
+function parseAsk(value: unknown): MockAsk | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'object' || Array.isArray(value)) throw bad('ask must be an object {title, kind?, command?}.')
+  const { title, kind, command, repeat } = value as Record<string, unknown>
+  if (typeof title !== 'string' || title.trim() === '') throw bad('ask.title must be a non-empty string.')
+  const askKind = kind ?? 'execute'
+  if (askKind !== 'execute' && askKind !== 'edit' && askKind !== 'other') throw bad('ask.kind must be execute, edit or other.')
+  const times = repeat ?? 1
+  if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1000) throw bad('ask.repeat must be a whole number from 1 to 1000.')
+  return { title, kind: askKind, command: optionalString(command, 'ask.command'), repeat: times }
+}
+
 /** Validates `context.mock` (absent means the default run) and returns the full spec. */
 export function parseMockSpec(instruction: string, context: Record<string, unknown> | null): MockSpec {
   const raw = context?.mock
@@ -76,6 +93,7 @@ export function parseMockSpec(instruction: string, context: Record<string, unkno
     fail: mock.fail === true,
     output: optionalString(mock.output, 'output'),
     prompt: optionalString(mock.prompt, 'prompt'),
+    ask: parseAsk(mock.ask),
   }
   if (Buffer.byteLength(JSON.stringify(spec)) > MOCK_LIMITS.maxSpecBytes) {
     throw bad(`the spec is over ${MOCK_LIMITS.maxSpecBytes} bytes; use smaller edits.`)
@@ -88,6 +106,6 @@ export function decodeMockSpec(json: string): MockSpec {
   const value = JSON.parse(json) as Partial<MockSpec>
   if (typeof value.instruction !== 'string') throw new Error('mock spec has no instruction')
   return parseMockSpec(value.instruction, {
-    mock: { delayMs: value.delayMs, edits: value.edits, fail: value.fail, output: value.output, prompt: value.prompt },
+    mock: { delayMs: value.delayMs, edits: value.edits, fail: value.fail, output: value.output, prompt: value.prompt, ask: value.ask },
   })
 }

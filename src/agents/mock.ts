@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { MOCK_AGENT_MARKER } from './mock-agent-process'
+import { MOCK_ACP_FLAG, MOCK_AGENT_MARKER } from './mock-agent-process'
 import { parseMockSpec } from './mock-spec'
 import type { Agent, AgentPrompt } from './types'
 
@@ -21,9 +21,11 @@ export function mockAgentCommand(): string[] {
 const PROMPT_PATTERN = /\[mock\] approval needed: (.*) \[y\/n\] ?$/
 
 /**
- * The offline, deterministic agent: a real process under the PTY that streams coloured progress,
- * writes the files `context.mock.edits` names (or appends the instruction to COCKPIT_MOCK.md),
- * echoes typed lines and fails on request. See mock-spec.ts for `context.mock`.
+ * The offline, deterministic agent, a real process either way: over ACP (the default) a
+ * conversation that asks permission when `context.mock.ask` says so; in print mode
+ * (AGENT_MOCK_MODE=print) a PTY program that streams coloured progress and echoes typed lines.
+ * Both write the files `context.mock.edits` names (or append the instruction to COCKPIT_MOCK.md)
+ * and fail on request. See mock-spec.ts for `context.mock`.
  */
 export function createMockAgent(command: string[] = mockAgentCommand()): Agent {
   const [file, ...prefix] = command
@@ -37,6 +39,12 @@ export function createMockAgent(command: string[] = mockAgentCommand()): Agent {
     launch: ({ instruction, context }) => ({
       file,
       args: [...prefix, MOCK_AGENT_MARKER, JSON.stringify(parseMockSpec(instruction, context))],
+    }),
+    // Over ACP the same executable speaks the protocol on stdio; the script still travels in argv.
+    acp: { program: file, args: [...prefix, MOCK_AGENT_MARKER, MOCK_ACP_FLAG] },
+    acpLaunch: ({ instruction, context }) => ({
+      file,
+      args: [...prefix, MOCK_AGENT_MARKER, MOCK_ACP_FLAG, JSON.stringify(parseMockSpec(instruction, context))],
     }),
     detectPrompt(outputTail: string): AgentPrompt | null {
       const match = PROMPT_PATTERN.exec(outputTail)

@@ -1,8 +1,18 @@
 /**
- * What an agent adapter is: a description, the program it needs on PATH, and how one task's
- * instruction becomes an argv. The task layer runs that argv under a PTY in the task's workspace;
- * adapters never spawn anything themselves.
+ * What an agent adapter is: a description, the program it needs on PATH, how one task's
+ * instruction becomes an argv (print mode, run under a PTY), and the command line of its Agent
+ * Client Protocol entry point (acp mode, JSON-RPC over stdio). The task layer runs either in the
+ * task's workspace; adapters never spawn anything themselves.
  */
+
+/** How a task's agent runs: a conversation over ACP, or one instruction in a PTY. */
+export type AgentMode = 'acp' | 'print'
+
+/** AGENT_<NAME>_MODE: `auto` is acp when the ACP entry point is on PATH, else print. */
+export type AgentModeSetting = AgentMode | 'auto'
+
+/** An ACP entry point: a program (a name on PATH or an absolute path) and its arguments. */
+export type AcpEntryPoint = { program: string; args: string[] }
 
 /** What a task asks of an agent. `context` is the client's free-form `context` object. */
 export type AgentRequest = {
@@ -48,8 +58,6 @@ export interface Agent {
    * agent never reaches another, and the server's own secrets reach none.
    */
   readonly envVars: readonly string[]
-  /** The agent's Agent Client Protocol entry point (program on PATH and its arguments). */
-  readonly acp?: { program: string; args: string[] }
   /**
    * Called with the child environment (the clean base plus this agent's envVars) and the argv of
    * `launch` right before the agent starts: checks its credentials (none → `{error}` naming what
@@ -60,10 +68,26 @@ export interface Agent {
   /** Refuses a request this agent cannot run (throws BadRequestError) before a task is accepted. */
   validate?(request: AgentRequest): void
   launch(request: AgentRequest): AgentLaunch
+  /**
+   * The agent's ACP entry point (`claude-agent-acp`, `gemini --acp`...), when it has one. The
+   * instruction never goes on this command line: it is the first `session/prompt`.
+   */
+  readonly acp?: AcpEntryPoint
+  /**
+   * The ACP command line for one request, when it depends on the request (the mock carries its
+   * script in argv); otherwise `acp` is used as it is.
+   */
+  acpLaunch?(request: AgentRequest): AgentLaunch
+  /** A sentence added to a failed run's error when this machine's set-up may be the cause. */
+  failureHint?(environment: Readonly<Record<string, string | undefined>>): string | null
   /** Looks at the end of the agent's output (ANSI stripped) for a question it is waiting on. */
   detectPrompt?(outputTail: string): AgentPrompt | null
   /** The bytes to type into the agent's terminal to give `reply` to `prompt`. */
   answer?(prompt: AgentPrompt, reply: string): string
 }
 
-export type AgentInfo = { name: string; available: boolean; description: string }
+/**
+ * What GET /api/agents says: `mode` is how a task would run now, `approvals` whether the agent's
+ * permission requests reach the clients (only over ACP).
+ */
+export type AgentInfo = { name: string; available: boolean; description: string; mode: AgentMode; approvals: boolean }

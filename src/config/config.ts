@@ -11,6 +11,10 @@ export type Config = Readonly<
     pairingTokenGenerated: boolean
     /** AGENT_<NAME>_CMD overrides: agent name (lower case) → command line. */
     agentCommands: Readonly<Record<string, string>>
+    /** AGENT_<NAME>_MODE: agent name (lower case) → auto, acp or print. */
+    agentModes: Readonly<Record<string, 'auto' | 'acp' | 'print'>>
+    /** AGENT_<NAME>_ACP_CMD: agent name (lower case) → the ACP command line (split by the agents layer). */
+    agentAcpCommands: Readonly<Record<string, string>>
     /**
      * The server's own environment, read once here: children's environments are built from it
      * (policy/env.ts picks the allowed names), programs are looked up on its PATH. Nothing
@@ -65,8 +69,37 @@ export function usage(version: string): string {
     `  ${'--version'.padEnd(width)}  print the version`,
     '',
     'Agents: AGENT_<NAME>_CMD overrides the command line of an agent (e.g. AGENT_CLAUDE_CMD),',
-    'AGENT_CUSTOM_CMD defines the generic "custom" agent.',
+    'AGENT_CUSTOM_CMD defines the generic "custom" agent. AGENT_<NAME>_MODE is auto (ACP when its',
+    'entry point is on PATH), acp or print; AGENT_<NAME>_ACP_CMD replaces its ACP command line.',
   ].join('\n')
+}
+
+/**
+ * AGENT_<NAME>_CMD, AGENT_<NAME>_MODE and AGENT_<NAME>_ACP_CMD, by lower-case agent name. The
+ * ACP variable is matched first: AGENT_CLAUDE_ACP_CMD is not the CMD of an agent "claude_acp".
+ */
+function parseAgentVariables(env: Record<string, string>) {
+  const agentCommands: Record<string, string> = {}
+  const agentModes: Record<string, 'auto' | 'acp' | 'print'> = {}
+  const agentAcpCommands: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    if (!value) continue
+    const acp = /^AGENT_([A-Z0-9_]+)_ACP_CMD$/.exec(key)
+    if (acp) {
+      agentAcpCommands[acp[1]!.toLowerCase()] = value
+      continue
+    }
+    const mode = /^AGENT_([A-Z0-9_]+)_MODE$/.exec(key)
+    if (mode) {
+      const setting = value.trim().toLowerCase()
+      if (setting !== 'auto' && setting !== 'acp' && setting !== 'print') throw new ConfigError(`${key}: "${value}" is not auto, acp or print`)
+      agentModes[mode[1]!.toLowerCase()] = setting
+      continue
+    }
+    const cmd = /^AGENT_([A-Z0-9_]+)_CMD$/.exec(key)
+    if (cmd) agentCommands[cmd[1]!.toLowerCase()] = value
+  }
+  return { agentCommands, agentModes, agentAcpCommands }
 }
 
 function readOption<T>(o: Option<string, T>, raw: string | undefined, context: Omit<ParseContext, 'name'>): T {
@@ -89,14 +122,9 @@ export function loadConfig(env: Record<string, string | undefined>, flagValues: 
   for (const o of options) settings[o.key] = readOption(o, get(o), { devMode, cwd })
   const s = settings as Settings
 
-  const agentCommands: Record<string, string> = {}
   const environment: Record<string, string> = {}
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) continue
-    environment[key] = value
-    const match = /^AGENT_([A-Z0-9_]+)_CMD$/.exec(key)
-    if (match && value) agentCommands[match[1]!.toLowerCase()] = value
-  }
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) environment[key] = value
+  const { agentCommands, agentModes, agentAcpCommands } = parseAgentVariables(environment)
 
   return Object.freeze({
     ...s,
@@ -105,6 +133,8 @@ export function loadConfig(env: Record<string, string | undefined>, flagValues: 
     pairingToken: s.pairingToken === '' ? randomBytes(24).toString('base64url') : s.pairingToken,
     pairingTokenGenerated: s.pairingToken === '',
     agentCommands: Object.freeze(agentCommands),
+    agentModes: Object.freeze(agentModes),
+    agentAcpCommands: Object.freeze(agentAcpCommands),
     environment: Object.freeze(environment),
   })
 }

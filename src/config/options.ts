@@ -60,6 +60,10 @@ export const OPTIONS = [
   option({ key: 'ptyIdleSeconds', env: 'PTY_IDLE_SECONDS', flag: 'pty-idle-seconds', arg: 'N', default: 3600, parse: p.integer(1, 31_536_000), help: 'a terminal nobody watches is closed after this' }),
   option({ key: 'ptyMaxPerSession', env: 'PTY_MAX_PER_SESSION', flag: 'pty-max-per-session', arg: 'N', default: 8, parse: p.integer(1, 1024), help: 'terminals per session' }),
   option({ key: 'ptyMaxTotal', env: 'PTY_MAX_TOTAL', flag: 'pty-max-total', arg: 'N', default: 256, parse: p.integer(1, 65_536), help: 'terminals in the whole server' }),
+  option({ key: 'approvalPolicy', env: 'APPROVAL_POLICY', flag: 'approval-policy', arg: 'P', default: 'edits' as const, parse: p.oneOf(['edits', 'ask', 'allowlist', 'deny']), help: 'what the server decides itself when an ACP agent asks permission: `edits`, `ask`, `allowlist`, `deny`' }),
+  option({ key: 'approvalTimeoutMs', env: 'APPROVAL_TIMEOUT_SECONDS', flag: 'approval-timeout-seconds', arg: 'N', default: 900 * SECOND, shown: '900', parse: secondsAsMs(1, 7 * 86_400), help: 'an unanswered approval is answered no (`expired`, by `timeout`)' }),
+  option({ key: 'agentIdleMs', env: 'AGENT_IDLE_SECONDS', flag: 'agent-idle-seconds', arg: 'N', default: 1800 * SECOND, shown: '1800', parse: secondsAsMs(1, 7 * 86_400), help: 'an ACP agent waits this long between turns, then is stopped (a follow-up starts it again)' }),
+  option({ key: 'acpRequestTimeoutMs', env: 'ACP_REQUEST_TIMEOUT_SECONDS', flag: 'acp-request-timeout-seconds', arg: 'N', default: 120 * SECOND, shown: '120', parse: secondsAsMs(1, 86_400), help: 'an ACP agent that does not answer `initialize`/`session/new` in time fails the task' }),
   option({ key: 'workspaceMaxBytes', env: 'WORKSPACE_MAX_BYTES', flag: 'workspace-max-bytes', arg: 'N', default: 2 * 1024 ** 3, shown: '2147483648 (2 GiB)', parse: p.integer(1024 ** 2, Number.MAX_SAFE_INTEGER), help: 'disk all task workspaces may use together' }),
 ] as const
 

@@ -82,7 +82,8 @@ export class EventBus {
   }
 
   private remember(event: BusEvent): void {
-    const bytes = 'data' in event && typeof event.data === 'string' ? event.data.length * 2 + 128 : 128
+    const text = 'data' in event ? event.data : 'content' in event ? event.content : null
+    const bytes = typeof text === 'string' ? text.length * 2 + 256 : 256
     this.ring.push({ event, bytes })
     this.ringBytes += bytes
     while (this.ring.length - this.ringHead > this.limits.maxEvents || this.ringBytes > this.limits.maxBytes) {

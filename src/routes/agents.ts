@@ -4,8 +4,12 @@ import type { AgentRegistry } from '../agents'
 
 export const AgentSchema = t.Object({
   name: t.String({ description: 'What POST /api/tasks takes as `agent`' }),
-  available: t.Boolean({ description: "Its program is on the server's PATH (or, for custom, configured)" }),
+  available: t.Boolean({ description: "The program of its mode is on the server's PATH (or, for custom, configured)" }),
   description: t.String(),
+  mode: t.Union([t.Literal('acp'), t.Literal('print')], {
+    description: 'acp: a conversation over the Agent Client Protocol; print: one instruction in a PTY (AGENT_<NAME>_MODE)',
+  }),
+  approvals: t.Boolean({ description: "The agent's permission requests reach the clients as confirmations (acp mode)" }),
 })
 
 export function createAgentRoutes({ auth, agents }: { auth: AuthGuard; agents: AgentRegistry }) {

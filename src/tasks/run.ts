@@ -32,7 +32,7 @@ const TERMINAL_SIZE = { cols: 120, rows: 40 }
 
 type Outcome = { status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>; error: string | null }
 
-function pickEnv(environment: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, string> {
+export function pickEnv(environment: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, string> {
   const picked: Record<string, string> = {}
   for (const name of names) {
     const value = environment[name]
@@ -79,6 +79,11 @@ export class TaskRun {
   async cancel(): Promise<void> {
     this.cancelRequested = true
     await this.terminal?.kill(KILL_GRACE_MS)
+  }
+
+  /** Still running or starting: counts against the session's running tasks. */
+  get busy(): boolean {
+    return !this.ended
   }
 
   /** False once the agent has exited or is being stopped: input would be lost. */

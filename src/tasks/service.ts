@@ -11,6 +11,18 @@ import type { Session } from '../session'
 import { applyTask, type ApplyRequest, type ApplyResult } from './apply'
 import { MemoryTaskStore } from './memory-store'
 import { TaskRun } from './run'
+import { Approvals, type ApprovalAnswer } from './approvals'
+import { ConversationRun, MAX_QUEUED_FOLLOW_UPS } from './conversation-run'
+import type { ApprovalOutcome, Publish } from './conversation-events'
+import {
+  MemoryApprovalStore,
+  MemoryConversationStore,
+  type ApprovalRecord,
+  type ApprovalStore,
+  type ConversationMessage,
+  type ConversationStore,
+} from './conversation-store'
+import type { ApprovalPolicyName } from '../policy/approvals'
 import { FINISHED_STATUSES, toTaskView, type TaskRecord, type TaskStore, type TaskView } from './types'
 import { checkBranchName, checkInstruction, TASK_LIMITS } from './validation'
 import { Workspaces } from './workspaces'
@@ -33,12 +45,27 @@ export type TaskServiceOptions = {
   /** Task records kept per session; the oldest finished ones go first. Default 200. */
   maxHistoryPerSession?: number
   store?: TaskStore
+  conversations?: ConversationStore
+  approvalStore?: ApprovalStore
+  /** APPROVAL_POLICY (default edits). */
+  approvalPolicy?: ApprovalPolicyName
+  /** APPROVAL_TIMEOUT_SECONDS in ms (default 900 s). */
+  approvalTimeoutMs?: number
+  /** CMD_ALLOWLIST, for APPROVAL_POLICY=allowlist. */
+  cmdAllowlist?: readonly string[]
+  /** AGENT_IDLE_SECONDS in ms (default 1800 s). */
+  agentIdleMs?: number
+  /** ACP_REQUEST_TIMEOUT_SECONDS in ms (default 120 s). */
+  acpRequestTimeoutMs?: number
 }
+
+/** What a follow-up did: went to an existing conversation (maybe queued) or started a new task. */
+export type FollowUpResult = { taskId: string; started: boolean; queued: boolean }
 
 export type NewTask = { instruction: unknown; branch?: string | null; context?: unknown; agent?: string | null }
 
 /** Live state of one session's tasks: running agents, and recent finished terminals for attaching. */
-type SessionTasks = { stopped: boolean; runs: Map<string, TaskRun>; finished: Map<string, Terminal> }
+type SessionTasks = { stopped: boolean; runs: Map<string, TaskRun | ConversationRun>; finished: Map<string, Terminal> }
 
 /** Finished agent terminals kept per session so a client can still read their screen. */
 const FINISHED_TERMINALS_KEPT = 8
@@ -49,6 +76,9 @@ const FINISHED_TERMINALS_KEPT = 8
  */
 export class TaskService {
   readonly store: TaskStore
+  readonly conversations: ConversationStore
+  readonly approvals: Approvals
+  private readonly approvalStore: ApprovalStore
   private readonly workspaces: Workspaces
   private readonly sessions = new Map<string, SessionTasks>()
   private readonly applying = new Set<string>()
@@ -63,6 +93,18 @@ export class TaskService {
     }
     this.store = options.store ?? new MemoryTaskStore()
     this.logger = options.logger ?? STANDALONE_LOGGER
+    this.conversations = options.conversations ?? new MemoryConversationStore()
+    this.approvalStore = options.approvalStore ?? new MemoryApprovalStore()
+    this.approvals = new Approvals({
+      store: this.approvalStore,
+      policy: options.approvalPolicy ?? 'edits',
+      timeoutMs: options.approvalTimeoutMs ?? 900_000,
+      cmdAllowlist: options.cmdAllowlist ?? [],
+      publish: (sessionId, definition, fields) => {
+        const state = this.sessions.get(sessionId)
+        if (state && !state.stopped) this.options.events.publish(sessionId, definition, fields)
+      },
+    })
     this.workspaces = new Workspaces(options.stateDir)
   }
 
@@ -79,8 +121,9 @@ export class TaskService {
 
     const state = this.stateOf(session.id)
     const limit = this.options.maxTasksPerSession ?? 4
-    if (state.runs.size >= limit) {
-      throw new TooManyRequestsError(`This session already runs ${state.runs.size} tasks (the limit is ${limit}); wait for one or cancel it.`)
+    const busy = [...state.runs.values()].filter((run) => run.busy).length
+    if (busy >= limit) {
+      throw new TooManyRequestsError(`This session already runs ${busy} tasks (the limit is ${limit}); wait for one or cancel it.`)
     }
     const now = new Date().toISOString()
     const task: TaskRecord = {
@@ -108,21 +151,47 @@ export class TaskService {
       if (!state.stopped) this.options.events.publish(session.id, definition, fields)
     }
     publish(TaskStatusEvent, { taskId: task.id, status: 'pending' })
-    const run = new TaskRun(task.id, session.repo, prepared, {
-      store: this.store,
-      workspaces: this.workspaces,
-      publish,
-      taskTimeoutMs: this.options.taskTimeoutMs,
-      scrollbackBytes: this.options.scrollbackBytes,
-      environment: this.options.environment,
-      logger: this.logger,
-    })
-    state.runs.set(task.id, run)
-    run.start()
-    void run.done.then(() => this.retire(state, run))
+    if (prepared.mode === 'acp') {
+      const run = this.conversationRun(session, task.id, prepared, publish)
+      state.runs.set(task.id, run)
+      run.start(instruction)
+    } else {
+      const run = new TaskRun(task.id, session.repo, prepared, {
+        store: this.store,
+        workspaces: this.workspaces,
+        publish,
+        taskTimeoutMs: this.options.taskTimeoutMs,
+        scrollbackBytes: this.options.scrollbackBytes,
+        environment: this.options.environment,
+        logger: this.logger,
+      })
+      state.runs.set(task.id, run)
+      run.start()
+      void run.done.then(() => this.retire(state, run))
+    }
     this.trimHistory(session.id)
     this.sweepOrphansOnce()
     return toTaskView(task)
+  }
+
+  private conversationRun(session: Session, taskId: string, prepared: ReturnType<AgentRegistry['prepare']>, publish: Publish): ConversationRun {
+    const state = this.stateOf(session.id)
+    const run = new ConversationRun(taskId, session.repo, prepared, {
+      store: this.store,
+      workspaces: this.workspaces,
+      conversations: this.conversations,
+      approvals: this.approvals,
+      publish,
+      sessionId: session.id,
+      turnTimeoutMs: this.options.taskTimeoutMs,
+      idleMs: this.options.agentIdleMs ?? 1_800_000,
+      requestTimeoutMs: this.options.acpRequestTimeoutMs ?? 120_000,
+      environment: this.options.environment,
+    })
+    void run.done.then(() => {
+      if (state.runs.get(taskId) === run) state.runs.delete(taskId)
+    })
+    return run
   }
 
   list(sessionId: string): TaskView[] {
@@ -137,7 +206,7 @@ export class TaskService {
   async cancel(session: Session, taskId: string): Promise<TaskView> {
     const task = this.own(session, taskId)
     const run = this.sessions.get(session.id)?.runs.get(taskId)
-    if (FINISHED_STATUSES.has(task.status) || !run) {
+    if (FINISHED_STATUSES.has(task.status) || !run || !run.acceptsInput) {
       throw new ConflictError(`Task ${taskId} has already ended (${task.status}); only a pending or running task can be cancelled.`, 'task_finished')
     }
     await run.cancel()
@@ -153,7 +222,8 @@ export class TaskService {
   async patches(session: Session, taskId: string): Promise<FilePatch[]> {
     const task = this.own(session, taskId)
     const saved = this.store.patches(taskId)
-    if (saved) return saved
+    // A conversation's next turn changes the workspace again: live while it runs.
+    if (saved && task.status !== 'running') return saved
     if (task.workspaceDir === null || task.baseline === null) return []
     return diffWorkspace(task.workspaceDir, task.baseline)
   }
@@ -167,6 +237,9 @@ export class TaskService {
       this.store.update(taskId, { status: 'applied', phase: null, commit: result.commit, updatedAt: new Date().toISOString() })
       const state = this.sessions.get(session.id)
       if (state && !state.stopped) this.options.events.publish(session.id, TaskStatusEvent, { taskId, status: 'applied' })
+      // Applied ends the conversation: its agent stops, and a follow-up is refused (409).
+      const conversation = state?.runs.get(taskId)
+      if (conversation instanceof ConversationRun) await conversation.close()
       await this.removeWorkspace(taskId)
       return result
     } finally {
@@ -176,28 +249,100 @@ export class TaskService {
 
   terminalFor(sessionId: string, taskId: string): Terminal | undefined {
     const state = this.sessions.get(sessionId)
-    return state?.runs.get(taskId)?.terminal ?? state?.finished.get(taskId)
+    const run = state?.runs.get(taskId)
+    return (run instanceof TaskRun ? run.terminal : null) ?? state?.finished.get(taskId)
   }
 
   /**
-   * A chat message: typed into the newest running task's agent (as the answer to its question when
-   * it asked one), or, when no task runs, the instruction of a new task with the default agent.
+   * A follow-up. With `taskId`: that task's conversation (queued while a turn runs; an acp task
+   * whose agent stopped is started again), or typed into a print-mode agent that is still running.
+   * Without: the session's newest task that is running or completed and not applied; none, a new
+   * task with the default agent. 409 for a task that cannot take one (applied, cancelled, ended print task).
    */
-  async sendUserMessage(session: Session, content: string): Promise<{ taskId: string; started: boolean }> {
+  async sendUserMessage(session: Session, content: unknown, taskId?: string): Promise<FollowUpResult> {
     if (typeof content !== 'string' || content.trim() === '') throw new BadRequestError('content must be a non-empty string.', 'invalid_message')
     if (content.length > TASK_LIMITS.maxUserMessageChars) {
       throw new BadRequestError(`content is over ${TASK_LIMITS.maxUserMessageChars} characters.`, 'invalid_message')
     }
-    const run = [...(this.sessions.get(session.id)?.runs.values() ?? [])].filter((r) => r.acceptsInput).at(-1)
-    if (!run) {
+    const target = taskId !== undefined ? this.own(session, taskId) : this.newestConversable(session)
+    if (!target) {
       const task = await this.create(session, { instruction: content })
-      return { taskId: task.taskId, started: true }
+      return { taskId: task.taskId, started: true, queued: false }
     }
-    const agent = this.options.agents.get(this.own(session, run.taskId).agent)
-    const answer = run.prompt && agent?.answer ? agent.answer(run.prompt, content) : null
-    // A terminal ends a line with CR (the Enter key); the line discipline turns it into NL.
-    run.write(answer ?? `${content.replace(/\r?\n/g, '\r')}\r`)
-    return { taskId: run.taskId, started: false }
+    const state = this.stateOf(session.id)
+    const run = state.runs.get(target.id)
+    if (run instanceof TaskRun) {
+      if (!run.acceptsInput) throw this.noFollowUp(target)
+      const agent = this.options.agents.get(target.agent)
+      const answer = run.prompt && agent?.answer ? agent.answer(run.prompt, content) : null
+      // A terminal ends a line with CR (the Enter key); the line discipline turns it into NL.
+      run.write(answer ?? `${content.replace(/\r?\n/g, '\r')}\r`)
+      return { taskId: target.id, started: false, queued: false }
+    }
+    if (target.status === 'applied' || target.status === 'cancelled' || target.workspaceDir === null) throw this.noFollowUp(target)
+    const conversation = run instanceof ConversationRun && run.acceptsInput ? run : this.resumeConversation(session, target)
+    const queued = conversation.busy
+    if (conversation.queueLength >= MAX_QUEUED_FOLLOW_UPS) {
+      throw new TooManyRequestsError(`Task ${target.id} already has ${MAX_QUEUED_FOLLOW_UPS} follow-ups waiting; wait for the agent to take them.`)
+    }
+    conversation.followUp(content)
+    return { taskId: target.id, started: false, queued }
+  }
+
+  /** The transcript of a task's conversation (print-mode tasks: the instruction only). */
+  messages(session: Session, taskId: string): ConversationMessage[] {
+    const task = this.own(session, taskId)
+    const messages = this.conversations.list(taskId)
+    if (messages.length > 0) return messages
+    return [{ taskId, messageId: `instruction-${taskId}`, role: 'user', content: task.instruction, ts: task.createdAt }]
+  }
+
+  approvalsOf(session: Session, taskId: string): ApprovalRecord[] {
+    this.own(session, taskId)
+    return this.approvals.list(taskId)
+  }
+
+  /** A client's answer to an approval; see Approvals.answer. */
+  answerApproval(session: Session, messageId: string, answer: ApprovalAnswer, taskId?: string): { messageId: string; outcome: ApprovalOutcome } {
+    if (taskId !== undefined) this.own(session, taskId)
+    return this.approvals.answer((id) => this.store.get(id)?.sessionId === session.id, messageId, answer, taskId)
+  }
+
+  private newestConversable(session: Session): TaskRecord | undefined {
+    const runs = this.sessions.get(session.id)?.runs
+    return this.store.listBySession(session.id).find((task) => {
+      const run = runs?.get(task.id)
+      if (run instanceof TaskRun) return run.acceptsInput
+      if (run instanceof ConversationRun) return run.acceptsInput && (task.status === 'running' || task.status === 'pending' || task.status === 'completed')
+      return false
+    })
+  }
+
+  /**
+   * A conversation whose run is gone (the server restarted; the task failed before): a new run
+   * on the same workspace, so the follow-up starts the agent again. Only acp-mode agents.
+   */
+  private resumeConversation(session: Session, task: TaskRecord): ConversationRun {
+    const agent = this.options.agents.get(task.agent)
+    if (!agent || this.options.agents.modeOf(agent) !== 'acp') throw this.noFollowUp(task)
+    const prepared = this.options.agents.prepare(task.agent, { instruction: task.instruction, context: task.context })
+    const state = this.stateOf(session.id)
+    const publish: Publish = (definition, fields) => {
+      if (!state.stopped) this.options.events.publish(session.id, definition, fields)
+    }
+    const run = this.conversationRun(session, task.id, prepared, publish)
+    state.runs.set(task.id, run)
+    return run
+  }
+
+  private noFollowUp(task: TaskRecord): ConflictError {
+    const why =
+      task.status === 'applied'
+        ? 'is applied; start a new task'
+        : task.status === 'cancelled'
+          ? 'was cancelled; start a new task'
+          : `is ${task.status} and its agent runs in print mode, which takes no follow-ups after it ends; start a new task`
+    return new ConflictError(`Task ${task.id} ${why}.`, 'task_finished')
   }
 
   /** Ends a session's tasks: kills running agents, then removes its workspaces and records. */
@@ -206,11 +351,11 @@ export class TaskService {
     if (state) {
       state.stopped = true
       const runs = [...state.runs.values()]
-      await Promise.allSettled(runs.map((run) => run.cancel()))
+      await Promise.allSettled(runs.map((run) => (run instanceof ConversationRun ? run.close() : run.cancel())))
       await Promise.allSettled(runs.map((run) => run.done))
       this.sessions.delete(sessionId)
     }
-    for (const task of this.store.listBySession(sessionId)) this.store.delete(task.id)
+    for (const task of this.store.listBySession(sessionId)) this.forget(task.id)
     await this.workspaces.remove(this.workspaces.sessionDir(sessionId))
   }
 
@@ -225,6 +370,13 @@ export class TaskService {
     this.workspaces
       .removeOrphans((sessionId) => this.sessions.has(sessionId) || this.store.listBySession(sessionId).length > 0)
       .catch((error) => this.logger.error('removing old task workspaces failed', { root: this.workspaces.root, error: describeError(error) }))
+  }
+
+  /** A task's record, transcript and approvals go (in memory; a persistent store deletes by cascade). */
+  private forget(taskId: string): void {
+    this.store.delete(taskId)
+    if (this.conversations instanceof MemoryConversationStore) this.conversations.deleteTask(taskId)
+    if (this.approvalStore instanceof MemoryApprovalStore) this.approvalStore.deleteTask(taskId)
   }
 
   private stateOf(sessionId: string): SessionTasks {
@@ -244,6 +396,7 @@ export class TaskService {
   }
 
   private retire(state: SessionTasks, run: TaskRun): void {
+    if (state.runs.get(run.taskId) !== run) return
     state.runs.delete(run.taskId)
     if (state.stopped || !run.terminal) return
     state.finished.set(run.taskId, run.terminal)
@@ -290,10 +443,15 @@ export class TaskService {
     const tasks = this.store.listBySession(sessionId)
     const state = this.sessions.get(sessionId)
     for (const task of tasks.slice(keep).reverse()) {
-      if (state?.runs.has(task.id) || this.applying.has(task.id)) continue
+      const run = state?.runs.get(task.id)
+      if ((run && run.busy) || this.applying.has(task.id)) continue
+      if (run instanceof ConversationRun) {
+        state?.runs.delete(task.id)
+        void run.close()
+      }
       if (task.workspaceDir) void this.workspaces.remove(task.workspaceDir).catch((error) => this.logger.error('workspace removal failed', { dir: task.workspaceDir, error: describeError(error) }))
       state?.finished.delete(task.id)
-      this.store.delete(task.id)
+      this.forget(task.id)
     }
   }
 }

@@ -11,9 +11,10 @@ export type TaskStatus = Static<typeof TaskStatusSchema>
  * Finer-grained progress inside a status, carried on `status` events: making the workspace, the
  * agent working, the agent waiting on a question it asked, computing the patches.
  */
-export const TaskPhaseSchema = Type.Union([Type.Literal('workspace'), Type.Literal('agent'), Type.Literal('awaiting_input'), Type.Literal('diff')], {
-  title: 'TaskPhase',
-})
+export const TaskPhaseSchema = Type.Union(
+  [Type.Literal('workspace'), Type.Literal('agent'), Type.Literal('awaiting_input'), Type.Literal('awaiting_approval'), Type.Literal('diff')],
+  { title: 'TaskPhase', description: 'awaiting_input: a print-mode agent asked on its terminal; awaiting_approval: an acp agent waits on a confirmation' },
+)
 export type TaskPhase = Static<typeof TaskPhaseSchema>
 
 export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled', 'applied'])
@@ -41,6 +42,8 @@ export type TaskRecord = {
   /** Null before the workspace exists and after it is removed. */
   workspaceDir: string | null
   baseline: string | null
+  /** The agent's ACP session id, for `session/load` when its process is started again. */
+  agentSessionId?: string | null
 }
 
 /**

@@ -73,7 +73,9 @@ export class EventsConnection {
       case 'resize':
         return this.resize(fields.cols as number, fields.rows as number)
       case 'user_message':
-        return this.userMessage(fields.content as string)
+        return this.userMessage(fields.content as string, fields.taskId as string | undefined)
+      case 'confirmation':
+        return this.confirmation(fields.messageId as string, fields.confirmed as boolean, fields.optionId as string | undefined)
     }
   }
 
@@ -91,11 +93,25 @@ export class EventsConnection {
     }
   }
 
-  private userMessage(content: string): void {
-    this.deps.tasks.sendUserMessage(this.deps.session, content).then(
-      ({ taskId, started }) => this.socket.send(JSON.stringify({ type: 'ack', for: 'user_message', taskId, started, ts: new Date().toISOString() })),
+  private userMessage(content: string, taskId: string | undefined): void {
+    this.deps.tasks.sendUserMessage(this.deps.session, content, taskId).then(
+      ({ taskId, started, queued }) => this.socket.send(JSON.stringify({ type: 'ack', for: 'user_message', taskId, started, queued, ts: new Date().toISOString() })),
       (error: unknown) => this.replyError('user_message', error),
     )
+  }
+
+  /** The app's ChatScreen answer to a `confirmation` event; the first answer wins. */
+  private confirmation(messageId: string, confirmed: boolean, optionId: string | undefined): void {
+    try {
+      const { outcome } = this.deps.tasks.answerApproval(this.deps.session, messageId, { confirmed, ...(optionId !== undefined ? { optionId } : {}) })
+      this.socket.send(JSON.stringify({ type: 'ack', for: 'confirmation', messageId, outcome, ts: new Date().toISOString() }))
+    } catch (error) {
+      if (error instanceof AppError) {
+        this.socket.send(frameError('confirmation', error.message, error.kind, messageId))
+        return
+      }
+      this.replyError('confirmation', error)
+    }
   }
 
   private replyError(frameType: string, error: unknown): void {

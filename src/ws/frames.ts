@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { ExitEvent, OutputEvent, type EventDefinition } from '../events'
 import { MAX_TERMINAL_SIZE } from '../pty/terminal'
 import { TaskErrorEvent, TaskPatchEvent, TaskStatusEvent } from '../tasks/events'
+import { ConfirmationEvent, ConfirmationResolvedEvent, MessageEvent, ToolEvent } from '../tasks/conversation-events'
 
 /**
  * The catalogue of everything the two sockets carry, in both directions. The OpenAPI document
@@ -15,7 +16,17 @@ import { TaskErrorEvent, TaskPatchEvent, TaskStatusEvent } from '../tasks/events
  * schema below, one entry in EVENTS_CLIENT_FRAMES (or PTY_CLIENT_FRAMES), a `case` in the
  * connection that handles it.
  */
-export const EVENT_DEFINITIONS = [TaskStatusEvent, OutputEvent, TaskPatchEvent, ExitEvent, TaskErrorEvent] as const satisfies readonly EventDefinition[]
+export const EVENT_DEFINITIONS = [
+  TaskStatusEvent,
+  OutputEvent,
+  TaskPatchEvent,
+  ExitEvent,
+  TaskErrorEvent,
+  MessageEvent,
+  ToolEvent,
+  ConfirmationEvent,
+  ConfirmationResolvedEvent,
+] as const satisfies readonly EventDefinition[]
 
 const frame = <T extends TObject>(schema: T): T => schema
 
@@ -34,8 +45,17 @@ export const ResumeFrame = frame(
 export const PongFrame = frame(Type.Object({ type: Type.Literal('pong') }, { title: 'PongFrame', description: 'Answer to ping' }))
 export const AckFrame = frame(
   Type.Object(
-    { type: Type.Literal('ack'), for: Type.Literal('user_message'), taskId: Type.String(), started: Type.Boolean(), ts: Type.String({ format: 'date-time' }) },
-    { title: 'AckFrame', description: 'A user_message was delivered to a task (started: a new task was made for it)' },
+    {
+      type: Type.Literal('ack'),
+      for: Type.Union([Type.Literal('user_message'), Type.Literal('confirmation')]),
+      taskId: Type.Optional(Type.String({ description: 'user_message: the task that took it' })),
+      started: Type.Optional(Type.Boolean({ description: 'user_message: a new task was made for it' })),
+      queued: Type.Optional(Type.Boolean({ description: 'user_message: a turn was running, the follow-up waits for it' })),
+      messageId: Type.Optional(Type.String({ description: 'confirmation: the approval answered' })),
+      outcome: Type.Optional(Type.String({ description: 'confirmation: allowed or rejected' })),
+      ts: Type.String({ format: 'date-time' }),
+    },
+    { title: 'AckFrame', description: 'A user_message was delivered to a task, or a confirmation answered an approval' },
   ),
 )
 export const FrameErrorFrame = frame(
@@ -45,6 +65,7 @@ export const FrameErrorFrame = frame(
       error: Type.String({ description: 'Machine code, e.g. bad_frame, bad_terminal_size' }),
       message: Type.String(),
       for: Type.String({ description: 'The type of the frame this answers' }),
+      messageId: Type.Optional(Type.String({ description: 'confirmation: the approval it named' })),
       ts: Type.String({ format: 'date-time' }),
     },
     { title: 'FrameErrorFrame', description: "A client's frame was refused; the socket stays open. No seq: it is not an event" },
@@ -71,7 +92,18 @@ export const UserMessageFrame = frame(
       taskId: Type.Optional(Type.String()),
       timestamp: Type.Optional(Type.Unknown({ description: 'Sent by the app; ignored' })),
     },
-    { title: 'UserMessageFrame', description: 'A follow-up for the running task (or a new task with DEFAULT_AGENT)' },
+    { title: 'UserMessageFrame', description: "A follow-up: to taskId's conversation, else the newest running or completed task (none: a new task with DEFAULT_AGENT)" },
+  ),
+)
+export const ConfirmationFrame = frame(
+  Type.Object(
+    {
+      type: Type.Literal('confirmation'),
+      messageId: Type.String({ minLength: 1, maxLength: 200 }),
+      confirmed: Type.Boolean({ description: 'true without optionId = the allow_once option, false = reject_once' }),
+      optionId: Type.Optional(Type.String({ maxLength: 200 })),
+    },
+    { title: 'ConfirmationFrame', description: 'Answers a pending approval (the app ChatScreen sends exactly this); the first answer wins' },
   ),
 )
 export const PtyInputFrame = frame(
@@ -79,7 +111,7 @@ export const PtyInputFrame = frame(
 )
 
 /** Client frames /ws/events understands, by type. */
-export const EVENTS_CLIENT_FRAMES = { ping: PingFrame, resize: ResizeFrame, user_message: UserMessageFrame } as const
+export const EVENTS_CLIENT_FRAMES = { ping: PingFrame, resize: ResizeFrame, user_message: UserMessageFrame, confirmation: ConfirmationFrame } as const
 /** JSON frames /ws/pty understands; everything else is keystrokes. */
 export const PTY_CLIENT_FRAMES = { resize: ResizeFrame, input: PtyInputFrame } as const
 
@@ -96,6 +128,7 @@ export const FRAME_SCHEMAS: Readonly<Record<string, TSchema>> = Object.freeze({
   ResizeFrame,
   PingFrame,
   UserMessageFrame,
+  ConfirmationFrame,
   PtyInputFrame,
 })
 
@@ -121,6 +154,6 @@ export function frameProblem(schema: TSchema, value: unknown): string | null {
 }
 
 /** The reply to a refused frame. */
-export function frameError(frameType: string, message: string, kind = 'bad_frame'): string {
-  return JSON.stringify({ type: 'error', error: kind, message, for: frameType, ts: new Date().toISOString() })
+export function frameError(frameType: string, message: string, kind = 'bad_frame', messageId?: string): string {
+  return JSON.stringify({ type: 'error', error: kind, message, for: frameType, ...(messageId !== undefined ? { messageId } : {}), ts: new Date().toISOString() })
 }

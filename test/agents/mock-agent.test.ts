@@ -103,7 +103,7 @@ describe('context.mock validation', () => {
   })
 
   it('accepts a full spec and defaults the rest', () => {
-    expect(parseMockSpec('go', null)).toEqual({ instruction: 'go', delayMs: 0, edits: null, fail: false, output: null, prompt: null })
+    expect(parseMockSpec('go', null)).toEqual({ instruction: 'go', delayMs: 0, edits: null, fail: false, output: null, prompt: null, ask: null })
     expect(parseMockSpec('go', { mock: { delayMs: 10, edits: [{ file: 'a/b.txt', content: null }], fail: true, output: 'o' } })).toMatchObject({
       delayMs: 10,
       edits: [{ file: 'a/b.txt', content: null }],

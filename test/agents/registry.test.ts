@@ -22,9 +22,10 @@ const argvOf = (registry: ReturnType<typeof createAgentRegistry>, name: string, 
 }
 
 describe('agent adapters', () => {
-  it('start each CLI with its documented unattended flags and the instruction as one argument', () => {
+  it('start each CLI in print mode with its documented unattended flags and the instruction as one argument', () => {
     using bin = binWith('claude', 'codex', 'aider', 'gemini', 'opencode', 'cline')
-    const registry = createAgentRegistry({ searchPath: () => bin.path })
+    const print = { claude: 'print', codex: 'print', gemini: 'print', opencode: 'print', cline: 'print' } as const
+    const registry = createAgentRegistry({ searchPath: () => bin.path, agentModes: print })
     const at = (program: string) => join(bin.path, program)
     const instruction = 'Fix the "login" bug; then run tests'
     expect(argvOf(registry, 'claude', instruction)).toEqual([at('claude'), '-p', '--restricted', '--permission-mode', 'acceptEdits', '--permission-prompts', 'none', instruction])
@@ -128,5 +129,61 @@ describe('refusals', () => {
       expect(error).toMatchObject({ status: 400, kind: 'agent_unavailable' })
       expect((error as Error).message).toBe('Agent "claude" needs "claude" on the server\'s PATH; available: mock.')
     }
+  })
+})
+
+describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
+  const info = (registry: ReturnType<typeof createAgentRegistry>, name: string) => registry.list().find((a) => a.name === name)
+
+  it('runs an agent over ACP when its entry point is on PATH (auto), in print mode when only its CLI is', () => {
+    using bin = binWith('claude', 'claude-agent-acp', 'codex', 'aider')
+    const registry = createAgentRegistry({ searchPath: () => bin.path })
+    expect(info(registry, 'claude')).toMatchObject({ available: true, mode: 'acp', approvals: true })
+    expect(info(registry, 'codex')).toMatchObject({ available: true, mode: 'print', approvals: false })
+    expect(info(registry, 'aider')).toMatchObject({ available: true, mode: 'print', approvals: false })
+    const prepared = registry.prepare('claude', { instruction: 'hi', context: null })
+    expect(prepared).toMatchObject({ mode: 'acp', file: join(bin.path, 'claude-agent-acp'), args: [] })
+  })
+
+  it('uses the documented entry points: codex-acp, gemini --acp, opencode acp, cline --acp', () => {
+    using bin = binWith('codex-acp', 'gemini', 'opencode', 'cline')
+    const registry = createAgentRegistry({ searchPath: () => bin.path })
+    const argv = (name: string) => {
+      const p = registry.prepare(name, { instruction: 'x', context: null })
+      return [p.mode, p.file, ...p.args]
+    }
+    expect(argv('codex')).toEqual(['acp', join(bin.path, 'codex-acp')])
+    expect(argv('gemini')).toEqual(['acp', join(bin.path, 'gemini'), '--acp'])
+    expect(argv('opencode')).toEqual(['acp', join(bin.path, 'opencode'), 'acp'])
+    expect(argv('cline')).toEqual(['acp', join(bin.path, 'cline'), '--acp'])
+  })
+
+  it('keeps print mode when AGENT_<NAME>_MODE=print, and refuses acp without its entry point, saying what to set', () => {
+    using bin = binWith('claude', 'claude-agent-acp', 'codex')
+    const registry = createAgentRegistry({ searchPath: () => bin.path, agentModes: { claude: 'print', codex: 'acp' } })
+    expect(info(registry, 'claude')).toMatchObject({ mode: 'print', approvals: false })
+    expect(registry.prepare('claude', { instruction: 'hi', context: null }).args).toContain('-p')
+    expect(info(registry, 'codex')).toMatchObject({ available: false, mode: 'acp' })
+    expect(() => registry.prepare('codex', { instruction: 'hi', context: null })).toThrow(/codex-acp.*AGENT_CODEX_MODE=acp/)
+  })
+
+  it('replaces the ACP command line with AGENT_<NAME>_ACP_CMD, split like a shell without running one', () => {
+    using bin = binWith('my-acp')
+    const registry = createAgentRegistry({ searchPath: () => bin.path, agentAcpCommands: { claude: 'my-acp --flag "two words"' } })
+    expect(info(registry, 'claude')).toMatchObject({ available: true, mode: 'acp' })
+    expect(registry.prepare('claude', { instruction: 'hi', context: null })).toMatchObject({ file: join(bin.path, 'my-acp'), args: ['--flag', 'two words'] })
+    expect(() => createAgentRegistry({ searchPath: () => bin.path, agentAcpCommands: { claude: 'unterminated "quote' } })).toThrow(ConfigError)
+    expect(() => createAgentRegistry({ searchPath: () => bin.path, agentAcpCommands: { claude: 'unterminated "quote' } })).toThrow(/AGENT_CLAUDE_ACP_CMD/)
+  })
+
+  it('passes IS_SANDBOX through to claude and says what to do when it runs as root without it', () => {
+    using bin = binWith('claude')
+    const claude = createAgentRegistry({ searchPath: () => bin.path }).get('claude')!
+    expect(claude.envVars).toContain('IS_SANDBOX')
+    expect(claude.envVars).toContain('ANTHROPIC_BASE_URL')
+    const hint = claude.failureHint?.({}) ?? null
+    if (process.getuid?.() === 0) expect(hint).toContain('IS_SANDBOX=1')
+    else expect(hint).toBeNull()
+    expect(claude.failureHint?.({ IS_SANDBOX: '1' }) ?? null).toBeNull()
   })
 })

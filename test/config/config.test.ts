@@ -96,3 +96,24 @@ describe('parseArgs', () => {
     }
   })
 })
+
+describe('conversation settings', () => {
+  it('defaults to APPROVAL_POLICY=edits, 900 s approvals, 1800 s idle agents', () => {
+    const config = loadConfig(base)
+    expect(config).toMatchObject({ approvalPolicy: 'edits', approvalTimeoutMs: 900_000, agentIdleMs: 1_800_000, agentModes: {}, agentAcpCommands: {} })
+  })
+
+  it('reads AGENT_<NAME>_MODE and AGENT_<NAME>_ACP_CMD, and never takes an ACP_CMD for the CMD of another agent', () => {
+    const config = loadConfig({ ...base, AGENT_CLAUDE_MODE: 'PRINT', AGENT_CODEX_ACP_CMD: 'codex-acp -c x=1', AGENT_CODEX_CMD: 'codex exec' })
+    expect(config.agentModes).toEqual({ claude: 'print' })
+    expect(config.agentAcpCommands).toEqual({ codex: 'codex-acp -c x=1' })
+    expect(config.agentCommands).toEqual({ codex: 'codex exec' })
+  })
+
+  it('refuses a bad policy, mode or timeout with one line naming the variable', () => {
+    expect(configError({ ...base, APPROVAL_POLICY: 'yolo' })).toContain('APPROVAL_POLICY')
+    expect(configError({ ...base, AGENT_CLAUDE_MODE: 'sometimes' })).toContain('AGENT_CLAUDE_MODE')
+    expect(configError({ ...base, APPROVAL_TIMEOUT_SECONDS: '0' })).toContain('APPROVAL_TIMEOUT_SECONDS')
+    expect(configError({ ...base, AGENT_IDLE_SECONDS: 'soon' })).toContain('AGENT_IDLE_SECONDS')
+  })
+})

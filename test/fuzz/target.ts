@@ -41,7 +41,7 @@ async function runEcho(app: TestApp, token: string, text: string): Promise<strin
 
 export async function makeFuzzTarget(): Promise<FuzzTarget> {
   const app = await makeTestApp({
-    env: { CMD_ALLOWLIST: 'echo *,true', TASK_TIMEOUT_SECONDS: '3600' },
+    env: { CMD_ALLOWLIST: 'echo *,true', TASK_TIMEOUT_SECONDS: '3600', LOG_LEVEL: process.env.FUZZ_LOG ?? 'silent' },
     repoFiles: { 'README.md': '# fuzz target\n', 'src/app.txt': 'one\ntwo\nthree\n', 'sub/keep.txt': 'keep\n' },
   })
   try {

@@ -77,11 +77,11 @@ describe('the claude adapter with a fake claude on PATH', () => {
 })
 
 describe('user messages', () => {
-  it("types a user message into the running mock agent's input, which acknowledges it", async () => {
-    await using t = await makeTaskApp()
+  it("types a user message into the running print-mode mock agent's input, which acknowledges it", async () => {
+    await using t = await makeTaskApp({ env: { AGENT_MOCK_MODE: 'print' } })
     const { taskId } = await t.start({ instruction: 'listen', context: { mock: { delayMs: 2000 } } })
     await t.waitFor(taskId, ['running'])
-    expect(await t.tasks.sendUserMessage(t.session, 'also update the docs')).toEqual({ taskId, started: false })
+    expect(await t.tasks.sendUserMessage(t.session, 'also update the docs')).toEqual({ taskId, started: false, queued: false })
     const output = () =>
       t.events
         .filter((e) => isEvent(e, OutputEvent) && e.taskId === taskId)
@@ -102,8 +102,8 @@ describe('user messages', () => {
     expect(task).toMatchObject({ agent: 'mock', instruction: 'Describe the repo' })
   })
 
-  it('surfaces a question the agent asks as phase awaiting_input, and the answer lets it go on', async () => {
-    await using t = await makeTaskApp()
+  it('surfaces a question a print-mode agent asks as phase awaiting_input, and the answer lets it go on', async () => {
+    await using t = await makeTaskApp({ env: { AGENT_MOCK_MODE: 'print' } })
     const { taskId } = await t.start({ instruction: 'ask first', context: { mock: { prompt: 'Write the files?' } } })
     const asking = await eventually(
       () => t.events.find((e) => e.type === 'status' && e.taskId === taskId && e.phase === 'awaiting_input'),

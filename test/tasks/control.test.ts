@@ -7,8 +7,8 @@ import { gitCli } from '../fixtures/app'
 import { eventually, json, makeTaskApp, processesWith } from './helpers'
 
 describe('cancelling, failing and timing out', () => {
-  it('cancels a long mock task within 3 s and leaves no process of it', async () => {
-    await using t = await makeTaskApp()
+  it('cancels a long print-mode mock task within 3 s and leaves no process of it', async () => {
+    await using t = await makeTaskApp({ env: { AGENT_MOCK_MODE: 'print' } })
     const marker = `long-task-${crypto.randomUUID()}`
     const { taskId } = await t.start({ instruction: marker, context: { mock: { delayMs: 60_000 } } })
     await t.waitFor(taskId, ['running'])
@@ -36,8 +36,8 @@ describe('cancelling, failing and timing out', () => {
     expect(body.error).toBe('task_finished')
   })
 
-  it('ends failed with the agent message when the mock is told to fail, and refuses to apply it', async () => {
-    await using t = await makeTaskApp()
+  it('ends failed with the agent message when the print-mode mock is told to fail, and refuses to apply it', async () => {
+    await using t = await makeTaskApp({ env: { AGENT_MOCK_MODE: 'print' } })
     const { taskId } = await t.start({ instruction: 'doomed', context: { mock: { fail: true, output: 'the tests did not pass' } } })
     const task = await t.waitFor(taskId, ['failed', 'completed'])
     expect(task.status).toBe('failed')

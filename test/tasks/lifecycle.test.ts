@@ -7,6 +7,9 @@ import { TaskStatusEvent } from '../../src/tasks/events'
 import { gitCli } from '../fixtures/app'
 import { fiftyLines, json, makeTaskApp } from './helpers'
 
+/** The mock as a one-shot PTY program (print mode): exit codes and `exit` events are print-mode things. */
+const PRINT_MODE = { AGENT_MOCK_MODE: 'print' }
+
 const original = fiftyLines()
 const editedLines = original.split('\n')
 editedLines[1] = 'line 2 changed by the agent'
@@ -20,7 +23,7 @@ const twoEditsAndANewFile = (delayMs: number) => ({
 
 describe('a mock task from 202 to its patches', () => {
   it('answers 202 at once, completes later, never touches the session repo, and yields the two hunks and the new file', async () => {
-    await using t = await makeTaskApp({ repoFiles: { 'src/fifty.txt': original } })
+    await using t = await makeTaskApp({ repoFiles: { 'src/fifty.txt': original }, env: PRINT_MODE })
     const statusBefore = gitCli(t.repo, 'status', '--porcelain')
     const began = performance.now()
     const response = await t.request('/api/tasks', { json: twoEditsAndANewFile(1500) })
@@ -151,7 +154,7 @@ describe('a mock task from 202 to its patches', () => {
   })
 
   it('publishes the events of a task in order: pending, running, output, patch, exit, completed', async () => {
-    await using t = await makeTaskApp()
+    await using t = await makeTaskApp({ env: PRINT_MODE })
     const { taskId } = await t.start({ instruction: 'evented', context: { mock: { delayMs: 200, output: 'hello from the mock' } } })
     await t.waitFor(taskId, ['completed'])
     const mine = t.events.filter((e) => 'taskId' in e && e.taskId === taskId)

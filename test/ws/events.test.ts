@@ -75,7 +75,7 @@ describe('/ws/events', () => {
     socket.close()
   })
 
-  it('answers garbage, unknown types and confirmation with an error event naming them, and stays open', async () => {
+  it('answers garbage, unknown types and a confirmation of an unknown approval with an error frame naming them, and stays open', async () => {
     const socket = await connected()
     socket.send('this is not json')
     socket.send(JSON.stringify({ type: 'confirmation', messageId: 'm1', confirmed: true }))
@@ -86,8 +86,8 @@ describe('/ws/events', () => {
     await socket.untilFrames(7)
     const [, notJson, confirmation, dance, array, binary, pong] = socket.json()
     expect(notJson).toMatchObject({ type: 'error', for: 'invalid_json' })
-    expect(confirmation).toMatchObject({ type: 'error', for: 'confirmation' })
-    expect(String(confirmation!.message)).toContain('"confirmation"')
+    expect(confirmation).toMatchObject({ type: 'error', for: 'confirmation', messageId: 'm1', error: 'approval_not_found' })
+    expect(String(confirmation!.message)).toContain('m1')
     expect(dance).toMatchObject({ type: 'error', for: 'dance' })
     expect(String(dance!.message)).toContain('"dance"')
     expect(array).toMatchObject({ type: 'error', for: 'missing_type' })

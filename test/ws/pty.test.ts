@@ -9,7 +9,8 @@ setDefaultTimeout(30_000)
 let t: WsTestApp
 
 beforeAll(async () => {
-  t = await makeWsTestApp({ repoFiles: { 'README.md': '# repo\n', 'euros.txt': '€'.repeat(EURO_COUNT) + 'É日本\n' } })
+  // The mock in print mode: a task's agent terminal (`?taskId=`) is a print-mode thing.
+  t = await makeWsTestApp({ repoFiles: { 'README.md': '# repo\n', 'euros.txt': '€'.repeat(EURO_COUNT) + 'É日本\n' }, env: { AGENT_MOCK_MODE: 'print' } })
 })
 
 afterAll(async () => {
