@@ -90,7 +90,11 @@ describe('the events of a real task and command', () => {
   it('each fit the schema of their type in the catalogue', async () => {
     const socket = new TestSocket(t.eventsUrl())
     await socket.untilFrames(1)
-    const task = await t.request('/api/tasks', { method: 'POST', json: { instruction: 'note', context: { mock: { edits: [{ file: 'n.txt', content: 'x\n' }] } } } })
+    // The mock over ACP: an edit it asks permission for (allowed by the default policy), a tool call, a message.
+    const task = await t.request('/api/tasks', {
+      method: 'POST',
+      json: { instruction: 'note', context: { mock: { ask: { title: 'Write n.txt', kind: 'edit' }, edits: [{ file: 'n.txt', content: 'x\n' }] } } },
+    })
     expect(task.status).toBe(202)
     const { taskId } = (await task.json()) as { taskId: string }
     const failing = await t.request('/api/tasks', { method: 'POST', json: { instruction: 'fail', context: { mock: { fail: true } } } })
@@ -108,7 +112,8 @@ describe('the events of a real task and command', () => {
       expect(frameProblem(schema!, frame)).toBeNull()
       types.add(String(frame.type))
     }
-    expect([...types].sort()).toEqual(['error', 'exit', 'output', 'patch', 'status'])
+    // `exit` is a print-mode agent's (and a command's): an ACP agent's turn ends without one.
+    expect([...types].sort()).toEqual(['confirmation', 'confirmation_resolved', 'error', 'message', 'output', 'patch', 'status', 'tool'])
     socket.close()
   })
 
