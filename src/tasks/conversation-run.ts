@@ -202,10 +202,14 @@ export class ConversationRun {
   private async turn(dir: string, text: string): Promise<boolean> {
     this.turnActive = true
     this.tools.clear()
-    this.setStatus('running', 'agent', this.startedOnce ? { endedAt: null, error: null, exitCode: null } : { startedAt: new Date().toISOString() })
-    this.startedOnce = true
+    // `running` once the agent process exists (as a print-mode task's terminal does), so a client
+    // that sees it finds the process.
+    const running = () => {
+      this.setStatus('running', 'agent', this.startedOnce ? { endedAt: null, error: null, exitCode: null } : { startedAt: new Date().toISOString() })
+      this.startedOnce = true
+    }
     try {
-      const agent = await this.ensureAgent(dir)
+      const agent = await this.ensureAgent(dir, running)
       if (this.cancelRequested) return false
       const sessionId = this.deps.store.get(this.taskId)!.agentSessionId!
       const stop = await agent.prompt(sessionId, text, this.deps.turnTimeoutMs)
@@ -232,8 +236,11 @@ export class ConversationRun {
     }
   }
 
-  private async ensureAgent(dir: string): Promise<AcpAgentConnection> {
-    if (this.agent?.alive) return this.agent
+  private async ensureAgent(dir: string, spawned: () => void): Promise<AcpAgentConnection> {
+    if (this.agent?.alive) {
+      spawned()
+      return this.agent
+    }
     const { agent: adapter, file, args } = this.prepared
     const restarting = this.deps.store.get(this.taskId)!.agentSessionId ?? null
     this.output ??= new OutputStreamer((data) => this.deps.publish(OutputEvent, { taskId: this.taskId, data }), DEFAULT_OUTPUT_STREAM_LIMITS)
@@ -254,6 +261,7 @@ export class ConversationRun {
       },
     )
     this.agent = connection
+    spawned()
     try {
       const { loadSession } = await connection.initialize()
       this.loadSupported = loadSession
