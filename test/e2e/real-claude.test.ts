@@ -85,7 +85,8 @@ describe.skipIf(!installed)('claude-agent-acp against the scripted Anthropic API
       const asked = api.nextRequest()
       const taskId = await s.start({ instruction: 'think for a long time', agent: 'claude' })
       await asked
-      const workspace = join(s.server.dir, 'state')
+      // This task's workspace only: the earlier conversations' agents idle in theirs (AGENT_IDLE_SECONDS).
+      const workspace = join(s.server.dir, 'state', 'workspaces', s.pairing.sessionId, taskId)
       expect((await processesIn(workspace)).length).toBeGreaterThan(0)
       const cancelled = await s.api(`/api/tasks/${taskId}/cancel`, { method: 'POST' })
       expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } })
