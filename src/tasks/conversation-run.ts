@@ -5,6 +5,7 @@ import { AcpAgentConnection, AcpAgentError } from '../agents/acp/connection'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputEvent, OutputStreamer } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { buildChildEnv } from '../policy/env'
+import { sessionMarkerEnv } from '../procs'
 import type { Approvals } from './approvals'
 import { MessageEvent, ToolEvent, type Publish, type ToolLocation, type ToolStatus } from './conversation-events'
 import { TaskErrorEvent, TaskPatchEvent, TaskStatusEvent } from './events'
@@ -250,7 +251,7 @@ export class ConversationRun {
         file,
         args,
         cwd: dir,
-        env: buildChildEnv(this.deps.environment, pickEnv(this.deps.environment, adapter.envVars)),
+        env: buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, adapter.envVars), ...sessionMarkerEnv(this.deps.sessionId) }),
         requestTimeoutMs: this.deps.requestTimeoutMs,
         killGraceMs: KILL_GRACE_MS,
       },
