@@ -16,9 +16,12 @@ export type TaskView = { taskId: string; status: string; phase?: string; error?:
 export const REAL_AGENT_TEST_MS = 420_000
 const TASK_WAIT_MS = 360_000
 
+const PRINT_MODE = { AGENT_CLAUDE_MODE: 'print', AGENT_CODEX_MODE: 'print', AGENT_GEMINI_MODE: 'print', AGENT_OPENCODE_MODE: 'print', AGENT_CLINE_MODE: 'print' }
+
 export async function startRealCockpit(binDir: string, env: Record<string, string> = {}) {
   const server = await startBinary({
-    env: { PATH: `${binDir}:/usr/local/bin:/usr/bin:/bin`, TASK_TIMEOUT_SECONDS: '400', LOG_LEVEL: 'warn', ...env },
+    // These are the print-mode checks: with the ACP entry points on PATH, auto mode would run them over ACP.
+    env: { PATH: `${binDir}:/usr/local/bin:/usr/bin:/bin`, TASK_TIMEOUT_SECONDS: '400', LOG_LEVEL: 'warn', ...PRINT_MODE, ...env },
   })
   try {
     const session = await server.pair()
