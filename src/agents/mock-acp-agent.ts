@@ -149,7 +149,7 @@ export async function runMockAcpAgent(spec: MockSpec): Promise<number> {
     })
 
   const connection = app.connect(
-    acp.ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>),
+    acp.ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>),
   )
   await connection.closed
   return 0

@@ -176,7 +176,12 @@ export class AcpAgentConnection {
   private async readStderr(handlers: AcpHandlers): Promise<void> {
     const decoder = new TextDecoder()
     try {
-      for await (const chunk of this.proc.stderr) {
+      // A reader rather than for-await: the page's type check (DOM lib) also reads this file, and
+      // the DOM's ReadableStream type has no async iterator.
+      const reader = this.proc.stderr.getReader()
+      for (;;) {
+        const { done, value: chunk } = await reader.read()
+        if (done) break
         const text = decoder.decode(chunk, { stream: true })
         this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS)
         handlers.onStderr(text)
