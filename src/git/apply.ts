@@ -19,7 +19,8 @@ import { hashObject, openRepo, readBlob, type Repo } from './odb'
 import { splitRecords } from './xdiff'
 import { lstatOrNull } from './worktree'
 
-type Op = { file: string; abs: string; bytes: Uint8Array | null; mode: string | null }
+/** One file's new state: its bytes and mode, or null bytes for a deletion. */
+export type Op = { file: string; abs: string; bytes: Uint8Array | null; mode: string | null }
 export type AppliedSelection = { applied: { file: string; hunks: number[] }[]; files: string[] }
 
 const NO_NEWLINE = '\\'
@@ -57,7 +58,7 @@ function target(repo: Repo, file: string): string {
   return join(parent, basename(file))
 }
 
-function readCurrent(abs: string, st: Stats): Buffer {
+export function readCurrent(abs: string, st: Stats): Buffer {
   return st.isSymbolicLink() ? Buffer.from(readlinkSync(abs, 'buffer')) : readFileSync(abs)
 }
 
@@ -206,6 +207,13 @@ async function plan(repo: Repo, convert: Converter, p: FilePatch, chosen: Set<nu
 }
 
 export async function applyPatches(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<AppliedSelection> {
+  const { ops, applied } = await planApply(repo, patches, select)
+  commitOps(ops)
+  return { applied, files: ops.map((o) => o.file) }
+}
+
+/** Every file's new state for the selection, or the error (400/409) of the first that cannot be applied; writes nothing. */
+export async function planApply(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<{ ops: Op[]; applied: AppliedSelection['applied'] }> {
   if (!Array.isArray(patches)) throw new BadRequestError('patches must be a list.', 'invalid_patches')
   const chosen = normalise(patches, select)
   const convert = await converterFor(repo, readIndex(repo.gitdir))
@@ -222,8 +230,7 @@ export async function applyPatches(repo: Repo, patches: FilePatch[], select?: Hu
     if (seen.has(op.abs)) throw new BadRequestError(`${op.file} is changed by more than one patch.`, 'duplicate_file')
     seen.add(op.abs)
   }
-  commitOps(ops)
-  return { applied, files: ops.map((o) => o.file) }
+  return { ops, applied }
 }
 
 /** Writes every temp file first, then renames/deletes; restores the originals if any step fails. */
