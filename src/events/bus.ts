@@ -17,6 +17,29 @@ export type RingLimits = { maxEvents: number; maxBytes: number }
 
 export const DEFAULT_RING_LIMITS: RingLimits = { maxEvents: 5000, maxBytes: 8 * 1024 * 1024 }
 
+/**
+ * Where one session's kept events outlive the process (state.db, through src/store/). Appends
+ * may be written behind: a crash can lose the last batch, and a client that saw those events
+ * then gets a `gap` and refetches over HTTP (see EventBus.replay).
+ */
+export interface SessionEventLog {
+  /** The newest seq and the kept events from before this process. */
+  load(): { lastSeq: number; events: BusEvent[] }
+  append(event: BusEvent): void
+  /** Events before `seq` left the ring; the log may drop them too. */
+  trimBefore(seq: number): void
+}
+
+/** Opens the log of each session; `forget` when the session ends (its rows go with the session). */
+export interface EventLog {
+  forSession(sessionId: string): SessionEventLog
+  forget(sessionId: string): void
+}
+
+function eventBytes(event: BusEvent): number {
+  return 'data' in event && typeof event.data === 'string' ? event.data.length * 2 + 128 : 128
+}
+
 export class EventBus {
   private seq = 0
   private ring: { event: BusEvent; bytes: number }[] = []
@@ -28,7 +51,18 @@ export class EventBus {
     readonly epoch: string,
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
     private readonly logger: Logger = STANDALONE_LOGGER,
-  ) {}
+    private readonly log: SessionEventLog | null = null,
+  ) {
+    if (!log) return
+    const { lastSeq, events } = log.load()
+    this.seq = lastSeq
+    // A stored batch may reach back further than the ring keeps: keep the newest that fit.
+    let kept = events.length
+    let bytes = 0
+    while (kept > 0 && events.length - kept < limits.maxEvents && bytes + eventBytes(events[kept - 1]!) <= limits.maxBytes) bytes += eventBytes(events[--kept]!)
+    for (const event of events.slice(kept)) this.ring.push({ event, bytes: eventBytes(event) })
+    this.ringBytes = bytes
+  }
 
   get lastSeq(): number {
     return this.seq
@@ -37,6 +71,7 @@ export class EventBus {
   publish<D extends EventDefinition>(definition: D, fields: EventFields<D>): BusEvent {
     const event: BusEvent = { type: definition.type, ...(fields as object), seq: ++this.seq, ts: new Date().toISOString(), epoch: this.epoch }
     this.remember(event)
+    this.log?.append(event)
     for (const listener of this.listeners) {
       try {
         listener(event)
@@ -82,14 +117,17 @@ export class EventBus {
   }
 
   private remember(event: BusEvent): void {
-    const bytes = 'data' in event && typeof event.data === 'string' ? event.data.length * 2 + 128 : 128
+    let trimmed = false
+    const bytes = eventBytes(event)
     this.ring.push({ event, bytes })
     this.ringBytes += bytes
     while (this.ring.length - this.ringHead > this.limits.maxEvents || this.ringBytes > this.limits.maxBytes) {
       const dropped = this.ring[this.ringHead++]
       if (!dropped) break
       this.ringBytes -= dropped.bytes
+      trimmed = true
     }
+    if (trimmed) this.log?.trimBefore(this.ring[this.ringHead]?.event.seq ?? event.seq + 1)
     // Compact occasionally so the array does not grow with dropped slots.
     if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
       this.ring = this.ring.slice(this.ringHead)
@@ -98,7 +136,11 @@ export class EventBus {
   }
 }
 
-/** One bus per session, created on first use and closed when the session ends. */
+/**
+ * One bus per session, created on first use (with its kept events and seq from the log, when
+ * there is one) and closed when the session ends. The epoch is kept in state.db, so it stays the
+ * same across restarts and a client's resumeSeq keeps its meaning.
+ */
 export class EventHub {
   private readonly buses = new Map<string, EventBus>()
 
@@ -106,12 +148,13 @@ export class EventHub {
     readonly epoch: string,
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
     private readonly logger: Logger = STANDALONE_LOGGER,
+    private readonly log: EventLog | null = null,
   ) {}
 
   forSession(sessionId: string): EventBus {
     let bus = this.buses.get(sessionId)
     if (!bus) {
-      bus = new EventBus(this.epoch, this.limits, this.logger)
+      bus = new EventBus(this.epoch, this.limits, this.logger, this.log?.forSession(sessionId) ?? null)
       this.buses.set(sessionId, bus)
     }
     return bus
@@ -124,5 +167,6 @@ export class EventHub {
   closeSession(sessionId: string): void {
     this.buses.get(sessionId)?.close()
     this.buses.delete(sessionId)
+    this.log?.forget(sessionId)
   }
 }
