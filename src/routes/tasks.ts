@@ -101,6 +101,18 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
       response: { 200: TaskSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: { summary: 'One task', tags, security },
     })
+    .delete(
+      '/:id',
+      async ({ session, params }) => {
+        await tasks.remove(session, params.id)
+        return { ok: true as const, taskId: params.id }
+      },
+      {
+        params: TaskParams,
+        response: { 200: t.Object({ ok: t.Literal(true), taskId: t.String() }), 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        detail: { summary: 'Cancel the task if it runs, then remove it and its workspace (404 afterwards)', tags, security },
+      },
+    )
     .post('/:id/cancel', ({ session, params }) => tasks.cancel(session, params.id), {
       params: TaskIdSchema,
       response: { 200: TaskSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
