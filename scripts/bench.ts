@@ -10,6 +10,7 @@ import { benchGit } from './bench-git'
 import { benchHttp } from './bench-http'
 import { benchRss } from './bench-rss'
 import { benchWeb } from './bench-web'
+import { benchState } from './bench-state'
 import { benchWs } from './bench-ws'
 
 const json = process.argv.includes('--json')
@@ -40,6 +41,8 @@ log('flood: an agent writing for ever while a client reads its events …')
 const flood = await benchFlood({ binary, seconds: quick ? 4 : 8 })
 log('web: page weight, navigation to live events in headless Chromium …')
 const web = await benchWeb({ binary, navigations: quick ? 3 : 7 })
+log('state: event append into state.db, restart with 1 000 sessions and 10 000 tasks …')
+const state = await benchState({ binary, quick })
 const totalS = (performance.now() - started) / 1000
 
 const cpu = (await Bun.file('/proc/cpuinfo').text()).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown cpu'
@@ -52,7 +55,9 @@ const rows: [string, string, string, string][] = [
   ['task workspace, 10k files', `${f(git.workspaceOursMs, 0)} ms`, `git worktree add ${f(git.worktreeMs, 0)} ms`, `${f(git.workspaceRatio)}x (target ≤ 1.5)`],
   ['terminal throughput', `${f(ws.terminalMBps, 1)} MB/s`, `bare PTY ${f(ws.barePtyMBps, 1)} MB/s`, `${f(ws.throughputRatio)}x (target ≥ 0.5)`],
   ['keystroke echo round trip', `p50 ${f(ws.echoP50Ms)} ms, p99 ${f(ws.echoP99Ms)} ms`, '', ''],
-  ['events fan-out', `${ws.fanoutSubscribers} × ${ws.fanoutEvents} in order: ${ws.fanoutInOrder}`, `${f(ws.fanoutEventsPerSecond, 0)} deliveries/s`, ''],
+  ['events fan-out (events kept in state.db)', `${ws.fanoutSubscribers} × ${ws.fanoutEvents} in order: ${ws.fanoutInOrder}, ${f(ws.fanoutEventsPerSecond, 0)} deliveries/s`, `in-memory hub ${f(ws.fanoutMemoryEventsPerSecond, 0)} deliveries/s`, `${f(ws.fanoutPersistedRatio)}x (target ≥ 0.9)`],
+  ['event append, written behind to state.db', `${f(state.appendPersistedPerSecond, 0)} events/s`, `in-memory hub ${f(state.appendMemoryPerSecond, 0)} events/s`, `${f(state.appendRatio)}x`],
+  ['restart: start to healthy, 1 000 sessions + 10 000 tasks', `${f(state.restartStartMs, 0)} ms`, `empty STATE_DIR ${f(state.emptyStartMs, 0)} ms`, `${f(state.restartStartMs / state.emptyStartMs)}x (budget 300 ms)`],
   ['binary start to healthy', `${f(http.oursStartMs, 0)} ms`, `bare Bun.serve ${f(http.bareStartMs, 0)} ms`, `${f(http.startRatio)}x`],
   ['requests while an agent floods', `p50 ${f(flood.requestP50Ms, 0)} ms, p99 ${f(flood.requestP99Ms, 0)} ms, max ${f(flood.requestMaxMs, 0)} ms`, `events ${f(flood.eventsMBps, 1)} MB/s`, ''],
   ['RSS growth under flood / cancel', `+${f((flood.maxRssKiB - flood.idleRssKiB) / 1024, 0)} MiB`, `cancel ${f(flood.cancelMs, 0)} ms`, ''],
@@ -67,7 +72,7 @@ const rows: [string, string, string, string][] = [
 ]
 
 if (json) {
-  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss, flood, web }, null, 2))
+  console.log(JSON.stringify({ machine, totalS, http, git, ws, rss, flood, web, state }, null, 2))
 } else {
   console.log(`\nCockpit Coder benchmark (${machine}; ${f(totalS, 0)} s)\n`)
   console.log('| measure | ours | reference | ratio |')
