@@ -51,7 +51,8 @@ async function commitTarget(repo: Repo, requested: string | undefined): Promise<
 
 async function makeCommit(repo: Repo, ops: Op[], target: Target, message: string): Promise<string> {
   const changes = new Map<string, { oid: string; mode: string } | null>()
-  for (const op of ops) changes.set(op.file, op.bytes ? { oid: writeObject(repo.gitdir, 'blob', op.bytes), mode: op.mode ?? '100644' } : null)
+  // The blob is the clean form (end-of-line conversion undone), as `git add` would store it.
+  for (const op of ops) changes.set(op.file, op.clean ? { oid: writeObject(repo.gitdir, 'blob', op.clean), mode: op.mode ?? '100644' } : null)
   const parentTree = await commitTree(repo, target.parent)
   const tree = (await updateTree(repo, parentTree, changes)) ?? writeObject(repo.gitdir, 'tree', new Uint8Array(0))
   if (tree === parentTree) throw new BadRequestError(`Nothing to commit: ${ops.map((o) => o.file).join(', ')} match the branch already.`, 'nothing_to_commit')
@@ -124,7 +125,7 @@ export async function applyAndCommit(
   const { ops, applied } = await planApply(repo, patches, select)
   const target = await commitTarget(repo, opts.branch)
   const commit = await makeCommit(repo, ops, target, opts.message)
-  const changes = new Map(ops.map((op) => [op.file, op.bytes ? { oid: writeObject(repo.gitdir, 'blob', op.bytes), mode: op.mode ?? '100644' } : null]))
+  const changes = new Map(ops.map((op) => [op.file, op.clean ? { oid: writeObject(repo.gitdir, 'blob', op.clean), mode: op.mode ?? '100644' } : null]))
 
   const journal: Journal = {
     version: 1,
