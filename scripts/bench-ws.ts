@@ -236,10 +236,8 @@ async function fanoutServer(): Promise<void> {
   const { sessionJwtOutsideRequests, signSessionToken } = await import('../src/auth/issue')
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-fanout-')))
   const config = loadConfig({ REPO_ALLOWLIST: root, STATE_DIR: join(root, 'state'), JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef', LOG_LEVEL: 'silent', PATH: process.env.PATH })
-  const built = createServices(config)
   // --memory: the hub without its state.db log, the in-memory build the persisted one is compared with.
-  const { EventHub } = await import('../src/events')
-  const services = process.argv.includes('--memory') ? { ...built, events: new EventHub(built.events.epoch) } : built
+  const services = createServices(config, process.argv.includes('--memory') ? { eventLog: null } : {})
   const app = createApp(services)
   app.listen({ hostname: '127.0.0.1', port: 0 })
   const session = services.sessions.create({ repo: root })

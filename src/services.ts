@@ -1,7 +1,7 @@
 import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agents'
 import { CommandRunner, type CommandRunnerOptions } from './cmdexec'
 import type { Config } from './config'
-import { DEFAULT_RING_LIMITS, EventHub } from './events'
+import { DEFAULT_RING_LIMITS, EventHub, type EventLog } from './events'
 import { recoverInterruptedApply } from './git'
 import { createLogger, type Logger } from './logger'
 import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
@@ -49,6 +49,8 @@ export type Services = {
 export type ServiceOverrides = {
   logger?: Logger
   state?: State
+  /** null: events are kept in memory only (the bench's reference for what state.db costs). */
+  eventLog?: EventLog | null
   agents?: Partial<AgentRegistryOptions>
   tasks?: Partial<Omit<TaskServiceOptions, 'events' | 'agents'>>
   commands?: Partial<Omit<CommandRunnerOptions, 'events'>>
@@ -61,7 +63,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const logger = overrides.logger ?? createLogger(config.logLevel, config.logFormat)
   const state = overrides.state ?? openState(config.stateDir, { onWriteError: (error) => logger.error('state.db write failed', { error: String(error) }) })
   const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger, state.sessions)
-  const events = new EventHub(state.epoch, DEFAULT_RING_LIMITS, logger, state.events)
+  const events = new EventHub(state.epoch, DEFAULT_RING_LIMITS, logger, overrides.eventLog === undefined ? state.events : overrides.eventLog)
   const commands = new CommandRunner({
     allowlist: config.cmdAllowlist,
     events,
