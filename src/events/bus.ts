@@ -23,8 +23,11 @@ export const DEFAULT_RING_LIMITS: RingLimits = { maxEvents: 5000, maxBytes: 8 * 
  * then gets a `gap` and refetches over HTTP (see EventBus.replay).
  */
 export interface SessionEventLog {
-  /** The newest seq and the kept events from before this process. */
-  load(): { lastSeq: number; events: BusEvent[] }
+  /**
+   * The newest seq and the kept events from before this process; `gapBelow` when events were
+   * lost (a crash with a batch unwritten): a resume from before it is a gap.
+   */
+  load(): { lastSeq: number; events: BusEvent[]; gapBelow?: number }
   append(event: BusEvent): void
   /** Events before `seq` left the ring; the log may drop them too. */
   trimBefore(seq: number): void
@@ -45,6 +48,8 @@ export class EventBus {
   private ring: { event: BusEvent; bytes: number }[] = []
   private ringHead = 0
   private ringBytes = 0
+  /** A resume from before this seq is a gap: events before it were lost with a crashed process. */
+  private gapBelow = 0
   private readonly listeners = new Set<EventListener>()
 
   constructor(
@@ -54,8 +59,9 @@ export class EventBus {
     private readonly log: SessionEventLog | null = null,
   ) {
     if (!log) return
-    const { lastSeq, events } = log.load()
+    const { lastSeq, events, gapBelow } = log.load()
     this.seq = lastSeq
+    this.gapBelow = gapBelow ?? 0
     // A stored batch may reach back further than the ring keeps: keep the newest that fit.
     let kept = events.length
     let bytes = 0
@@ -101,7 +107,7 @@ export class EventBus {
     const kept = this.kept()
     const events = kept.filter((e) => e.seq > afterSeq)
     const oldestKept = kept.length > 0 ? kept[0]!.seq : this.seq + 1
-    const gap = afterSeq < this.seq && afterSeq + 1 < oldestKept
+    const gap = (afterSeq < this.seq && afterSeq + 1 < oldestKept) || afterSeq < this.gapBelow
     return { status: gap ? 'gap' : 'ok', events }
   }
 

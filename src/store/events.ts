@@ -2,6 +2,9 @@ import type { Database, Statement } from 'bun:sqlite'
 import type { BusEvent, EventLog, SessionEventLog } from '../events'
 import type { WriteBehind } from './write-behind'
 
+/** How far past the last written seq a session starts after a lost batch: more than a batch can hold. */
+const LOST_BATCH_SEQ_SKIP = 1_000_000
+
 /** A session's queue longer than this drops what its ring already dropped (a burst between two batches). */
 const COMPACT_QUEUE_EVENTS = 10_000
 
@@ -24,6 +27,7 @@ export class SqliteEventLog implements EventLog {
   private readonly readBatches: Statement
   private readonly readSeq: Statement
   private readonly sessionExists: Statement
+  private readonly openBatch: Statement
 
   constructor(
     db: Database,
@@ -31,12 +35,16 @@ export class SqliteEventLog implements EventLog {
   ) {
     this.insertBatch = db.query('INSERT OR REPLACE INTO event_batches (session_id, first_seq, last_seq, body) VALUES (?, ?, ?, ?)')
     this.saveSeq = db.query(
-      `INSERT INTO event_seqs (session_id, last_seq) VALUES (?1, ?2)
-       ON CONFLICT (session_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)`,
+      `INSERT INTO event_seqs (session_id, last_seq, open_from) VALUES (?1, ?2, NULL)
+       ON CONFLICT (session_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq), open_from = NULL`,
+    )
+    this.openBatch = db.query(
+      `INSERT INTO event_seqs (session_id, last_seq, open_from) SELECT ?1, ?2 - 1, ?2 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?1)
+       ON CONFLICT (session_id) DO UPDATE SET open_from = excluded.open_from`,
     )
     this.trimBatches = db.query('DELETE FROM event_batches WHERE session_id = ? AND last_seq < ?')
     this.readBatches = db.query('SELECT body FROM event_batches WHERE session_id = ? ORDER BY first_seq')
-    this.readSeq = db.query('SELECT last_seq FROM event_seqs WHERE session_id = ?')
+    this.readSeq = db.query('SELECT last_seq, open_from FROM event_seqs WHERE session_id = ?')
     this.sessionExists = db.query('SELECT 1 AS found FROM sessions WHERE id = ?')
     writeBehind.register(() => this.flush())
   }
@@ -45,8 +53,13 @@ export class SqliteEventLog implements EventLog {
     return {
       load: () => {
         const events = (this.readBatches.all(sessionId) as { body: string }[]).flatMap((row) => JSON.parse(row.body) as BusEvent[])
-        const saved = (this.readSeq.get(sessionId) as { last_seq: number } | null)?.last_seq ?? 0
-        return { lastSeq: Math.max(saved, events.at(-1)?.seq ?? 0), events }
+        const row = this.readSeq.get(sessionId) as { last_seq: number; open_from: number | null } | null
+        const written = Math.max(row?.last_seq ?? 0, events.at(-1)?.seq ?? 0)
+        if (row?.open_from === null || row?.open_from === undefined) return { lastSeq: written, events }
+        // A batch was open when the process died: its events are lost. New events start past any
+        // seq it can have handed out, and a client that resumes from before that point gets `gap`.
+        const resumeFrom = written + LOST_BATCH_SEQ_SKIP
+        return { lastSeq: resumeFrom, events, gapBelow: resumeFrom }
       },
       append: (event) => {
         let queue = this.pending.get(sessionId)
@@ -54,6 +67,9 @@ export class SqliteEventLog implements EventLog {
           queue = []
           this.pending.set(sessionId, queue)
         }
+        // The first event of a batch marks it open, at once: if the process dies before the batch
+        // is written, the next start knows events were lost (one small write per batch, not per event).
+        if (queue.length === 0) this.openBatch.run(sessionId, event.seq)
         queue.push(event)
         if (queue.length > COMPACT_QUEUE_EVENTS) {
           // Bounded by the ring: what it no longer keeps would be skipped by the batch anyway.

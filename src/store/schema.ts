@@ -88,10 +88,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, first_seq)
   ) WITHOUT ROWID;
 
-  -- The newest seq of each session, kept even when its events are trimmed.
+  -- The newest written seq of each session, kept even when its events are trimmed; open_from is
+  -- the first seq of a batch not written yet (set when the batch opens, cleared when it is
+  -- written): set at start-up, events from there on were lost with the process.
   CREATE TABLE event_seqs (
     session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
-    last_seq INTEGER NOT NULL
+    last_seq INTEGER NOT NULL,
+    open_from INTEGER
   ) WITHOUT ROWID;
   `,
 ]
