@@ -13,9 +13,9 @@ const COMPACT_QUEUE_EVENTS = 10_000
  * fan-out never waits on the disk. A batch of a session is one row (a JSON array), so a burst of
  * thousands of events costs one insert, events the ring dropped before their batch was written
  * are never written, and trimming what left the ring deletes whole rows.
- * What a crash can lose is the last batch of events (at most 100 ms of them); a client that had
- * seen them resumes with a seq beyond the restored one and gets `gap`, so it refetches instead
- * of missing anything silently. Status changes themselves are in the tasks table, written at
+ * What a crash can lose is the last batch of events (at most 100 ms of them); the batch was
+ * marked open when it started, so the next start skips the seq past it and answers a resume from
+ * before it with `gap`: the client refetches instead of missing anything silently. Status changes themselves are in the tasks table, written at
  * once, so refetching shows the truth.
  */
 export class SqliteEventLog implements EventLog {
