@@ -71,7 +71,8 @@ describe('a restart on the same STATE_DIR', () => {
       // long task prints its next progress line hours from now), so no batch of events is left
       // unwritten: a batch lost with a SIGKILL would rightly make the resume below a `gap`
       // (test/store/stores.test.ts covers that case).
-      await Bun.sleep(300)
+      // Batches are written 100 ms after they open; a busy machine delays that timer, so wait well past it.
+      await Bun.sleep(1500)
       const seen = events.frames.filter((f) => f.type !== 'resume' && typeof f.seq === 'number')
       const lastSeen = seen.at(-1)!
       events.ws.close()
