@@ -29,6 +29,9 @@ export type WsBench = {
   fanoutInOrder: boolean
   fanoutMs: number
   fanoutEventsPerSecond: number
+  /** The same fan-out with an in-memory hub (no state.db), and ours relative to it (1 = no cost). */
+  fanoutMemoryEventsPerSecond: number
+  fanoutPersistedRatio: number
 }
 
 type Session = { sessionId: string; token: string }
@@ -118,8 +121,8 @@ export async function echoRoundTrips(wsUrl: string, session: Session, samples: n
 }
 
 /** The events socket from source, in this file's own child process (see --fanout-server below). */
-async function fanout(subscribers: number, events: number) {
-  const child = Bun.spawn([process.execPath, import.meta.path, '--fanout-server'], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
+export async function fanout(subscribers: number, events: number, memory = false) {
+  const child = Bun.spawn([process.execPath, import.meta.path, '--fanout-server', ...(memory ? ['--memory'] : [])], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
   try {
     const reader = child.stdout.getReader()
     let out = ''
@@ -187,7 +190,16 @@ export async function benchWs(options: { binary: string; quick?: boolean }): Pro
     flood.ws.close()
     const subscribers = 100
     const events = 10_000
-    const fan = await fanout(subscribers, events)
+    // The same fan-out with the events kept in state.db (as shipped) and with an in-memory hub,
+    // alternated, medians kept: persistence must not show here.
+    const persisted: { inOrder: boolean; ms: number }[] = []
+    const memory: { inOrder: boolean; ms: number }[] = []
+    for (let run = 0; run < (options.quick ? 1 : 3); run++) {
+      memory.push(await fanout(subscribers, events, true))
+      persisted.push(await fanout(subscribers, events))
+    }
+    const fan = { inOrder: persisted.every((r) => r.inOrder), ms: median(persisted.map((r) => r.ms)) }
+    const fanMemoryMs = median(memory.map((r) => r.ms))
     return {
       fileMB: fileBytes / 1e6,
       terminalMBps: ours.mbps,
@@ -204,6 +216,8 @@ export async function benchWs(options: { binary: string; quick?: boolean }): Pro
       fanoutInOrder: fan.inOrder,
       fanoutMs: fan.ms,
       fanoutEventsPerSecond: (subscribers * events) / (fan.ms / 1000),
+      fanoutMemoryEventsPerSecond: (subscribers * events) / (fanMemoryMs / 1000),
+      fanoutPersistedRatio: fanMemoryMs / fan.ms,
     }
   } finally {
     server.stop()
@@ -223,7 +237,8 @@ async function fanoutServer(): Promise<void> {
   const { sessionJwtOutsideRequests, signSessionToken } = await import('../src/auth/issue')
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-fanout-')))
   const config = loadConfig({ REPO_ALLOWLIST: root, STATE_DIR: join(root, 'state'), JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef', LOG_LEVEL: 'silent', PATH: process.env.PATH })
-  const services = createServices(config)
+  // --memory: the hub without its state.db log, the in-memory build the persisted one is compared with.
+  const services = createServices(config, process.argv.includes('--memory') ? { eventLog: null } : {})
   const app = createApp(services)
   app.listen({ hostname: '127.0.0.1', port: 0 })
   const session = services.sessions.create({ repo: root })

@@ -17,6 +17,8 @@ import { benchOutputRounds, benchRss } from './bench-rss'
 import { benchStart } from './bench-start'
 import { benchWeb } from './bench-web'
 import { loadAverage, median, spread } from './bench-stats'
+import { benchState } from './bench-state'
+import { benchWs } from './bench-ws'
 
 const json = process.argv.includes('--json')
 const root = join(import.meta.dir, '..')
@@ -53,6 +55,10 @@ log('web: page weight, navigation to live events in headless Chromium …')
 const web = await benchWeb({ binary, navigations: 7 })
 log('conversations: approval round trip, follow-up, 20 conversations at once (mock over ACP) …')
 const conversations = await benchConversations({ binary })
+loads.push(await loadAverage())
+log('state: event append into state.db, restart with 1 000 sessions and 10 000 tasks; events fan-out with and without state.db …')
+const state = await benchState({ binary, quick: false })
+const ws = await benchWs({ binary, quick: true }) // the fan-out rows; its terminal figures are bench-echo's now
 loads.push(await loadAverage())
 const totalS = (performance.now() - started) / 1000
 
@@ -124,11 +130,20 @@ const rows: [string, string, string, string, string][] = [
     'max < 20 ms',
     held(conversations.loopHeldMaxMs < 20),
   ],
+  ['event append, written behind to state.db', `${f(state.appendPersistedPerSecond)} vs in-memory hub ${f(state.appendMemoryPerSecond)} events/s`, `${f(state.appendRatio, 2)}x`, '', ''],
+  ['restart: start to healthy with 1 000 sessions + 10 000 tasks in state.db', `${f(state.restartStartMs)} ms (empty STATE_DIR ${f(state.emptyStartMs)} ms)`, '', '< 300 ms', held(state.restartStartMs < 300)],
+  [
+    'events fan-out with events kept in state.db vs in memory only',
+    `${ws.fanoutSubscribers} × ${ws.fanoutEvents}, in order: ${ws.fanoutInOrder}; ${f(ws.fanoutEventsPerSecond)} vs ${f(ws.fanoutMemoryEventsPerSecond)} deliveries/s`,
+    `${f(ws.fanoutPersistedRatio, 2)}x`,
+    '>= 0.9x',
+    held(ws.fanoutPersistedRatio >= 0.9),
+  ],
   ['requests while an agent floods (p50, p99, max); RSS growth; cancel', `${f(flood.requestP50Ms)}, ${f(flood.requestP99Ms)}, ${f(flood.requestMaxMs)} ms; +${f((flood.maxRssKiB - flood.idleRssKiB) / 1024)} MiB; cancel ${f(flood.cancelMs)} ms`, '', '', ''],
 ]
 
 if (json) {
-  console.log(JSON.stringify({ machine, loads, totalS, http, git, start, echo, rss, rounds, flood, web, conversations }, null, 2))
+  console.log(JSON.stringify({ machine, loads, totalS, http, git, start, echo, rss, rounds, flood, web, conversations, state, ws }, null, 2))
 } else {
   console.log(`\nCockpit Coder benchmark: ${machine}; ${f(totalS)} s; load average (1, 5, 15 min) ${loads.join(' → ')}`)
   console.log(`Method: the compiled binary at default settings (request logs on, to a file); ${http.generator}, ${http.runs} runs alternating with`)

@@ -10,7 +10,7 @@ import { createGitRoutes } from './routes/git'
 import { createHealthRoutes } from './routes/health'
 import { FilePatchSchema, HunkSchema, PatchesSchema, RepoStatusSchema } from './routes/schemas'
 import { createSessionRoutes, SessionRequestSchema, SessionSchema } from './routes/session'
-import { ApplyRequestSchema, ApplyResultSchema, createTaskRoutes, TaskRequestSchema, TaskSchema, TaskStatusSchema } from './routes/tasks'
+import { ApplyRequestSchema, ApplyResultSchema, createTaskRoutes, TaskDeletedSchema, TaskRequestSchema, TaskSchema, TaskStatusSchema } from './routes/tasks'
 import { createWebRoutes } from './routes/web'
 import { createWsRoutes } from './routes/ws'
 import type { Services } from './services'
@@ -29,6 +29,7 @@ const PUBLISHED_SCHEMAS = {
   TaskRequest: TaskRequestSchema,
   ApplyRequest: ApplyRequestSchema,
   ApplyResult: ApplyResultSchema,
+  TaskDeleted: TaskDeletedSchema,
   FilePatch: FilePatchSchema,
   Hunk: HunkSchema,
   Patches: PatchesSchema,

@@ -8,6 +8,7 @@ import { enableChildSubreaper, endMarkedProcesses } from './procs'
 import { connectionInfo } from './routes/connection'
 import { browserPairingUrl } from './routes/web'
 import { createServices, type Services } from './services'
+import { keepSecrets, openState, StateError, type State } from './store'
 import { VERSION } from './version'
 
 function fail(message: string): never {
@@ -38,21 +39,19 @@ function warnings(config: Config): string[] {
   if (config.devMode) {
     lines.push('WARNING: DEV_MODE is on: "Bearer DEV" pairs a session and weak secrets are accepted. Never use it on a shared network.')
   }
-  if (config.jwtSecretGenerated) {
-    lines.push('warning: JWT_SECRET is not set; a random one is used, so session tokens stop working when the server restarts.')
-  }
   if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
     lines.push(`warning: listening on ${config.host}: anyone who can reach this address and has a token gets a shell. Prefer a tunnel with PUBLIC_URL.`)
   }
   return lines
 }
 
-async function printPairing(services: Services, baseUrl: string): Promise<void> {
+async function printPairing(services: Services, baseUrl: string, secretsLine: string): Promise<void> {
   const { config, sessions } = services
   const out = (line = '') => process.stdout.write(line + '\n')
   out(`Cockpit Coder ${VERSION} listening on ${baseUrl}`)
   out(`Allowed repos:    ${config.repoAllowlist.join(', ')}`)
   out(`Allowed commands: ${config.cmdAllowlist.length > 0 ? config.cmdAllowlist.join(', ') : '(none)'}`)
+  out(`Secrets:          ${secretsLine}`)
   out(`Pairing token:    ${config.pairingToken}${config.devMode ? '   (DEV_MODE: "DEV" works too)' : ''}`)
   const cwd = process.cwd()
   if (!process.stdout.isTTY || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
@@ -71,19 +70,38 @@ async function printPairing(services: Services, baseUrl: string): Promise<void> 
 async function main(): Promise<void> {
   // The mock agent is this same executable in another mode, so the one binary holds everything.
   if (process.argv[2] === MOCK_AGENT_MARKER) process.exit(await runMockAgentProcess(process.argv))
-  const config = readConfig()
-  for (const line of warnings(config)) process.stderr.write(line + '\n')
+  const given = readConfig()
+  for (const line of warnings(given)) process.stderr.write(line + '\n')
   let services: Services
+  let config: Config
+  let secretsLine: string
   try {
-    services = createServices(config)
+    // STATE_DIR first: it holds the lock that keeps a second server out, and the kept secrets.
+    const state: State = openState(given.stateDir)
+    const secrets = keepSecrets(
+      given.stateDir,
+      { jwtSecret: given.jwtSecretGenerated ? null : given.jwtSecret, pairingToken: given.pairingTokenGenerated ? null : given.pairingToken },
+      given.rotateSecrets,
+    )
+    secretsLine = secrets.sources
+    for (const line of secrets.warnings) process.stderr.write(line + '\n')
+    config = Object.freeze({ ...given, jwtSecret: secrets.jwtSecret, pairingToken: secrets.pairingToken })
+    services = createServices(config, { state })
+    if (given.rotateSecrets) {
+      // Tokens signed with the old secret no longer verify: end their sessions (and workspaces) now.
+      const count = services.sessions.list().length
+      await services.sessions.endAll('deleted')
+      secretsLine += `; --rotate-secrets ended ${count} session(s)`
+    }
   } catch (error) {
     // Settings that only a layer can judge (an unusable CMD_ALLOWLIST entry, say) stop start-up the same way.
-    fail(error instanceof Error ? error.message : String(error))
+    fail(error instanceof StateError || error instanceof Error ? error.message : String(error))
   }
   const app = createApp(services)
   // Before any child starts: an orphan is re-parented to its nearest subreaper as it is orphaned.
   const subreaper = enableChildSubreaper()
   if (!subreaper.enabled) services.logger.warn('processes that detach with setsid will outlive their session', { reason: subreaper.reason })
+  await services.recovered
 
   // Handlers go in before listening, so a signal at any moment after start-up shuts down cleanly.
   let stopping = false
@@ -125,7 +143,7 @@ async function main(): Promise<void> {
   if (!server) fail(`could not listen on ${config.host}:${config.port}`)
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
   const baseUrl = config.publicUrl?.href.replace(/\/+$/, '') ?? `http://${shownHost}:${server.port}`
-  await printPairing(services, baseUrl)
+  await printPairing(services, baseUrl, secretsLine)
 }
 
 await main()

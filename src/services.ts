@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto'
 import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agents'
 import { CommandRunner, type CommandRunnerOptions } from './cmdexec'
 import type { Config } from './config'
-import { EventHub } from './events'
+import { DEFAULT_RING_LIMITS, EventHub, type EventLog } from './events'
+import { recoverInterruptedApply } from './git'
 import { createLogger, type Logger } from './logger'
 import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
 import { endMarkedProcesses } from './procs'
 import { MemorySessionStore, type SessionStore } from './session'
+import { openState, type State } from './store'
 import { TaskService, type TaskServiceOptions } from './tasks'
 import { VERSION } from './version'
 import { SessionSockets, SocketLayer, type SocketLayerDeps } from './ws'
@@ -31,17 +32,25 @@ export type Services = {
   ws: SocketLayer
   version: string
   startedAt: number
+  /** STATE_DIR/state.db: sessions, tasks, events, conversations, approvals. */
+  state: State
+  /** Settles once applies a killed server left half done are finished or undone in every session repo. */
+  recovered: Promise<void>
   /** Stops everything (session clean-ups, timers); the HTTP server is stopped by its owner. */
   shutdown(): Promise<void>
 }
 
 /**
- * What a test (or a bench) may swap in the real graph: the logger, and any option of a layer the
- * Config does not set (a fake agent's PATH, a shorter timeout, the terminal's shell). Everything
- * not overridden is wired exactly as the server wires it.
+ * What a test (or a bench) may swap in the real graph: the logger, STATE_DIR's opened state
+ * (main.ts opens it first, to keep the secrets next to it), and any option of a layer the Config
+ * does not set (a fake agent's PATH, a shorter timeout, the terminal's shell). Everything not
+ * overridden is wired exactly as the server wires it.
  */
 export type ServiceOverrides = {
   logger?: Logger
+  state?: State
+  /** null: events are kept in memory only (the bench's reference for what state.db costs). */
+  eventLog?: EventLog | null
   agents?: Partial<AgentRegistryOptions>
   tasks?: Partial<Omit<TaskServiceOptions, 'events' | 'agents'>>
   commands?: Partial<Omit<CommandRunnerOptions, 'events'>>
@@ -49,10 +58,12 @@ export type ServiceOverrides = {
   ws?: Partial<Pick<SocketLayerDeps, 'maxQueuedBytes' | 'ptyFlow' | 'taskTerminalWaitMs'>>
 }
 
+/** Throws StateError (one line) when STATE_DIR cannot be used (not writable, in use, newer schema). */
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
   const logger = overrides.logger ?? createLogger(config.logLevel, config.logFormat)
-  const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger)
-  const events = new EventHub(randomUUID(), undefined, logger)
+  const state = overrides.state ?? openState(config.stateDir, { onWriteError: (error) => logger.error('state.db write failed', { error: String(error) }) })
+  const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger, state.sessions)
+  const events = new EventHub(state.epoch, DEFAULT_RING_LIMITS, logger, overrides.eventLog === undefined ? state.events : overrides.eventLog)
   const commands = new CommandRunner({
     allowlist: config.cmdAllowlist,
     events,
@@ -79,6 +90,11 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     taskTimeoutMs: config.taskTimeoutMs,
     scrollbackBytes: config.ptyScrollbackBytes,
     workspaceMaxBytes: config.workspaceMaxBytes,
+    workspaceRetentionDays: config.workspaceRetentionDays,
+    store: state.tasks,
+    // The transcript and approvals are kept in state.db, so a conversation reads the same after a restart.
+    conversations: state.conversations,
+    approvalStore: state.approvals,
     environment: config.environment,
     logger,
     approvalPolicy: config.approvalPolicy,
@@ -88,6 +104,15 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     acpRequestTimeoutMs: config.acpRequestTimeoutMs,
     ...overrides.tasks,
   })
+
+  // An apply a killed server left half done is finished (or undone); main.ts waits for it before listening.
+  const recovered = Promise.all(
+    [...new Set(sessions.list().map((session) => session.repo))].map((repo) =>
+      recoverInterruptedApply(repo)
+        .then((outcome) => void (outcome !== 'none' && logger.warn('finished an interrupted apply', { repo, outcome })))
+        .catch((error) => logger.error('recovering an interrupted apply failed', { repo, error: String(error) })),
+    ),
+  ).then(() => undefined)
 
   // Sockets close first (4410 "session ended"), so clients see why before a shell's hang-up would
   // send them an `exit` frame: this clean-up's synchronous part runs before the terminals'.
@@ -112,10 +137,20 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     else if (escaped.found > 0) logger.info('ended processes that escaped their session', { sessionId: session.id, ...escaped })
   })
 
-  const sweep = setInterval(() => {
+  // Soon after start-up (not during it: it reads every task), sessions that expired while the
+  // server was down end (and their workspaces go), and so do workspaces past
+  // WORKSPACE_RETENTION_DAYS. Kept workspaces are measured for the disk quota.
+  const sweepAll = () => {
     sessions.sweep().catch((error) => logger.error('session sweep failed', { error: String(error) }))
-  }, 30_000)
+    tasks.sweepRetention().catch((error) => logger.error('workspace retention sweep failed', { error: String(error) }))
+  }
+  const sweep = setInterval(sweepAll, 30_000)
   sweep.unref()
+  const firstSweep = setTimeout(() => {
+    sweepAll()
+    tasks.measureKeptWorkspaces().catch((error) => logger.error('measuring kept workspaces failed', { error: String(error) }))
+  }, 1000)
+  firstSweep.unref()
 
   return {
     config,
@@ -130,11 +165,20 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     ws,
     version: VERSION,
     startedAt: Date.now(),
+    state,
+    recovered,
+    /**
+     * Finishes what was started and keeps every record: an apply in flight completes (and its
+     * client gets the answer), then agents, commands and terminals stop; sessions, tasks and
+     * workspaces stay in STATE_DIR for the next start.
+     */
     async shutdown() {
       clearInterval(sweep)
-      await sessions.endAll('shutdown')
+      clearTimeout(firstSweep)
+      await tasks.shutdown()
       sockets.closeAll()
-      await Promise.all([commands.shutdown(), tasks.shutdown(), terminalLayer.shutdown()])
+      await Promise.all([commands.shutdown(), terminalLayer.shutdown()])
+      state.close()
     },
   }
 }

@@ -39,14 +39,14 @@ export const OPTIONS = [
   option({ key: 'port', env: 'PORT', flag: 'port', arg: 'N', default: 8080, parse: p.integer(0, 65535), help: 'listen port (0 = pick a free one and print it)' }),
   option({ key: 'host', env: 'HOST', flag: 'host', arg: 'ADDR', default: '127.0.0.1', parse: p.nonEmpty, help: 'bind address; 0.0.0.0 lets a phone on the LAN in' }),
   option({ key: 'publicUrl', env: 'PUBLIC_URL', flag: 'public-url', arg: 'URL', default: null, shown: 'from the request', parse: p.publicUrl, help: 'base URL clients must use (tunnel, proxy); `https` gives `wss`' }),
-  option({ key: 'jwtSecret', env: 'JWT_SECRET', flag: 'jwt-secret', arg: 'S', default: '', shown: 'random per process', parse: p.jwtSecret, help: 'HS256 secret, at least 32 bytes (`openssl rand -hex 32`)' }),
-  option({ key: 'pairingToken', env: 'PAIRING_TOKEN', flag: 'pairing-token', arg: 'T', default: '', shown: 'random per process', parse: p.pairingToken, help: 'bearer credential for `POST /api/session`, printed at start' }),
+  option({ key: 'jwtSecret', env: 'JWT_SECRET', flag: 'jwt-secret', arg: 'S', default: '', shown: 'made on first start and kept in STATE_DIR/secrets.json', parse: p.jwtSecret, help: 'HS256 secret, at least 32 bytes (`openssl rand -hex 32`)' }),
+  option({ key: 'pairingToken', env: 'PAIRING_TOKEN', flag: 'pairing-token', arg: 'T', default: '', shown: 'made on first start and kept in STATE_DIR/secrets.json', parse: p.pairingToken, help: 'bearer credential for `POST /api/session`, printed at start' }),
   option({ key: 'devMode', env: 'DEV_MODE', flag: 'dev-mode', default: false, parse: p.boolean, help: 'accepts `Bearer DEV` and weak secrets; loud warning (never on a shared network)' }),
   option({ key: 'sessionTtlSeconds', env: 'SESSION_TTL_SECONDS', flag: 'session-ttl-seconds', arg: 'N', default: 86400, parse: p.integer(10, 31_536_000), help: "session and token lifetime; activity extends the session up to the token's `exp`" }),
   option({ key: 'repoAllowlist', env: 'REPO_ALLOWLIST', flag: 'repo-allowlist', arg: 'DIRS', default: (c) => p.directoryList(c.cwd, c), shown: 'the start directory', parse: p.directoryList, help: "comma-separated absolute directories; a session's repo must be one or inside one" }),
   option({ key: 'cmdAllowlist', env: 'CMD_ALLOWLIST', flag: 'cmd-allowlist', arg: 'CMDS', default: DEFAULT_CMD_ALLOWLIST, parse: p.list, help: 'comma-separated commands `/api/cmd` may run (see Commands)' }),
   option({ key: 'corsOrigins', env: 'CORS_ORIGINS', flag: 'cors-origins', arg: 'ORIGINS', default: ['http://localhost:19006'], parse: p.origins, help: 'origins for CORS and the WebSocket Origin check' }),
-  option({ key: 'stateDir', env: 'STATE_DIR', flag: 'state-dir', arg: 'DIR', default: (c) => p.absoluteDir('~/.cockpit-coder', c), shown: '~/.cockpit-coder', parse: p.absoluteDir, help: 'task workspaces and state' }),
+  option({ key: 'stateDir', env: 'STATE_DIR', flag: 'state-dir', arg: 'DIR', default: (c) => p.absoluteDir('~/.cockpit-coder', c), shown: '~/.cockpit-coder', parse: p.absoluteDir, help: '`state.db`, `secrets.json` and task workspaces (see State and restarts); made 0700' }),
   option({ key: 'defaultAgent', env: 'DEFAULT_AGENT', flag: 'default-agent', arg: 'NAME', default: 'mock', parse: p.agentName, help: 'agent used when a task names none' }),
   option({ key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', arg: 'HOSTS', default: [], shown: '(none)', parse: p.hostNames, help: 'extra `Host` names accepted (DNS-rebinding check)' }),
   option({ key: 'bodyLimitBytes', env: 'BODY_LIMIT_BYTES', flag: 'body-limit-bytes', arg: 'N', default: 1_048_576, parse: p.integer(1024, 1024 ** 3), help: 'larger request bodies get 413' }),
@@ -64,7 +64,9 @@ export const OPTIONS = [
   option({ key: 'approvalTimeoutMs', env: 'APPROVAL_TIMEOUT_SECONDS', flag: 'approval-timeout-seconds', arg: 'N', default: 900 * SECOND, shown: '900', parse: secondsAsMs(1, 7 * 86_400), help: 'an unanswered approval is answered no (`expired`, by `timeout`)' }),
   option({ key: 'agentIdleMs', env: 'AGENT_IDLE_SECONDS', flag: 'agent-idle-seconds', arg: 'N', default: 1800 * SECOND, shown: '1800', parse: secondsAsMs(1, 7 * 86_400), help: 'an ACP agent waits this long between turns, then is stopped (a follow-up starts it again)' }),
   option({ key: 'acpRequestTimeoutMs', env: 'ACP_REQUEST_TIMEOUT_SECONDS', flag: 'acp-request-timeout-seconds', arg: 'N', default: 120 * SECOND, shown: '120', parse: secondsAsMs(1, 86_400), help: 'an ACP agent that does not answer `initialize`/`session/new` in time fails the task' }),
-  option({ key: 'workspaceMaxBytes', env: 'WORKSPACE_MAX_BYTES', flag: 'workspace-max-bytes', arg: 'N', default: 2 * 1024 ** 3, shown: '2147483648 (2 GiB)', parse: p.integer(1024 ** 2, Number.MAX_SAFE_INTEGER), help: 'disk all task workspaces may use together' }),
+  option({ key: 'workspaceMaxBytes', env: 'WORKSPACE_MAX_BYTES', flag: 'workspace-max-bytes', arg: 'N', default: 2 * 1024 ** 3, shown: '2147483648 (2 GiB)', parse: p.integer(1024 ** 2, Number.MAX_SAFE_INTEGER), help: 'disk all task workspaces may use together, those kept from before a restart included' }),
+  option({ key: 'workspaceRetentionDays', env: 'WORKSPACE_RETENTION_DAYS', flag: 'workspace-retention-days', arg: 'N', default: 7, parse: p.integer(0, 36_500), help: "a finished task's workspace is removed this long after the task ended (its record and patches stay)" }),
+  option({ key: 'rotateSecrets', env: 'ROTATE_SECRETS', flag: 'rotate-secrets', default: false, parse: p.boolean, help: 'make new kept secrets at start-up; ends every session' }),
 ] as const
 
 type AnyOption = (typeof OPTIONS)[number]

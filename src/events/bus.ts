@@ -17,18 +17,60 @@ export type RingLimits = { maxEvents: number; maxBytes: number }
 
 export const DEFAULT_RING_LIMITS: RingLimits = { maxEvents: 5000, maxBytes: 8 * 1024 * 1024 }
 
+/**
+ * Where one session's kept events outlive the process (state.db, through src/store/). Appends
+ * may be written behind: a crash can lose the last batch, and a client that saw those events
+ * then gets a `gap` and refetches over HTTP (see EventBus.replay).
+ */
+export interface SessionEventLog {
+  /**
+   * The newest seq and the kept events from before this process; `gapBelow` when events were
+   * lost (a crash with a batch unwritten): a resume from before it is a gap.
+   */
+  load(): { lastSeq: number; events: BusEvent[]; gapBelow?: number }
+  append(event: BusEvent): void
+  /** Events before `seq` left the ring; the log may drop them too. */
+  trimBefore(seq: number): void
+}
+
+/** Opens the log of each session; `forget` when the session ends (its rows go with the session). */
+export interface EventLog {
+  forSession(sessionId: string): SessionEventLog
+  forget(sessionId: string): void
+}
+
+/** What an event holds in the ring, counted by its text (an output chunk's data, a message's content). */
+function eventBytes(event: BusEvent): number {
+  const text = 'data' in event ? event.data : 'content' in event ? event.content : null
+  return typeof text === 'string' ? text.length * 2 + 256 : 256
+}
+
 export class EventBus {
   private seq = 0
   private ring: { event: BusEvent; bytes: number }[] = []
   private ringHead = 0
   private ringBytes = 0
+  /** A resume from before this seq is a gap: events before it were lost with a crashed process. */
+  private gapBelow = 0
   private readonly listeners = new Set<EventListener>()
 
   constructor(
     readonly epoch: string,
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
     private readonly logger: Logger = STANDALONE_LOGGER,
-  ) {}
+    private readonly log: SessionEventLog | null = null,
+  ) {
+    if (!log) return
+    const { lastSeq, events, gapBelow } = log.load()
+    this.seq = lastSeq
+    this.gapBelow = gapBelow ?? 0
+    // A stored batch may reach back further than the ring keeps: keep the newest that fit.
+    let kept = events.length
+    let bytes = 0
+    while (kept > 0 && events.length - kept < limits.maxEvents && bytes + eventBytes(events[kept - 1]!) <= limits.maxBytes) bytes += eventBytes(events[--kept]!)
+    for (const event of events.slice(kept)) this.ring.push({ event, bytes: eventBytes(event) })
+    this.ringBytes = bytes
+  }
 
   get lastSeq(): number {
     return this.seq
@@ -37,6 +79,7 @@ export class EventBus {
   publish<D extends EventDefinition>(definition: D, fields: EventFields<D>): BusEvent {
     const event: BusEvent = { type: definition.type, ...(fields as object), seq: ++this.seq, ts: new Date().toISOString(), epoch: this.epoch }
     this.remember(event)
+    this.log?.append(event)
     for (const listener of this.listeners) {
       try {
         listener(event)
@@ -66,7 +109,7 @@ export class EventBus {
     const kept = this.kept()
     const events = kept.filter((e) => e.seq > afterSeq)
     const oldestKept = kept.length > 0 ? kept[0]!.seq : this.seq + 1
-    const gap = afterSeq < this.seq && afterSeq + 1 < oldestKept
+    const gap = (afterSeq < this.seq && afterSeq + 1 < oldestKept) || afterSeq < this.gapBelow
     return { status: gap ? 'gap' : 'ok', events }
   }
 
@@ -82,15 +125,17 @@ export class EventBus {
   }
 
   private remember(event: BusEvent): void {
-    const text = 'data' in event ? event.data : 'content' in event ? event.content : null
-    const bytes = typeof text === 'string' ? text.length * 2 + 256 : 256
+    let trimmed = false
+    const bytes = eventBytes(event)
     this.ring.push({ event, bytes })
     this.ringBytes += bytes
     while (this.ring.length - this.ringHead > this.limits.maxEvents || this.ringBytes > this.limits.maxBytes) {
       const dropped = this.ring[this.ringHead++]
       if (!dropped) break
       this.ringBytes -= dropped.bytes
+      trimmed = true
     }
+    if (trimmed) this.log?.trimBefore(this.ring[this.ringHead]?.event.seq ?? event.seq + 1)
     // Compact occasionally so the array does not grow with dropped slots.
     if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
       this.ring = this.ring.slice(this.ringHead)
@@ -99,7 +144,11 @@ export class EventBus {
   }
 }
 
-/** One bus per session, created on first use and closed when the session ends. */
+/**
+ * One bus per session, created on first use (with its kept events and seq from the log, when
+ * there is one) and closed when the session ends. The epoch is kept in state.db, so it stays the
+ * same across restarts and a client's resumeSeq keeps its meaning.
+ */
 export class EventHub {
   private readonly buses = new Map<string, EventBus>()
 
@@ -107,12 +156,13 @@ export class EventHub {
     readonly epoch: string,
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
     private readonly logger: Logger = STANDALONE_LOGGER,
+    private readonly log: EventLog | null = null,
   ) {}
 
   forSession(sessionId: string): EventBus {
     let bus = this.buses.get(sessionId)
     if (!bus) {
-      bus = new EventBus(this.epoch, this.limits, this.logger)
+      bus = new EventBus(this.epoch, this.limits, this.logger, this.log?.forSession(sessionId) ?? null)
       this.buses.set(sessionId, bus)
     }
     return bus
@@ -126,6 +176,7 @@ export class EventHub {
     this.buses.get(sessionId)?.close()
     this.buses.delete(sessionId)
     collectSoon()
+    this.log?.forget(sessionId)
   }
 }
 

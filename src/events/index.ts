@@ -1,5 +1,5 @@
 export { EventBus, EventHub, DEFAULT_RING_LIMITS } from './bus'
-export type { BusEvent, EventListener, ReplayResult, RingLimits } from './bus'
+export type { BusEvent, EventListener, ReplayResult, RingLimits, EventLog, SessionEventLog } from './bus'
 export { defineEvent, isEvent } from './define'
 export type { EventDefinition, EventFields, EventOf, EventPayload } from './define'
 export { OutputEvent, ExitEvent } from './process-events'

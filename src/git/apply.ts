@@ -19,7 +19,11 @@ import { hashObject, openRepo, readBlob, type Repo } from './odb'
 import { splitRecords } from './xdiff'
 import { lstatOrNull } from './worktree'
 
-type Op = { file: string; abs: string; bytes: Uint8Array | null; mode: string | null }
+/**
+ * One file's new state: its working-tree bytes (smudged) and mode, or null bytes for a deletion;
+ * `clean` is the same content in the form a commit stores (what `git add` would make the blob of).
+ */
+export type Op = { file: string; abs: string; bytes: Uint8Array | null; clean: Uint8Array | null; mode: string | null }
 export type AppliedSelection = { applied: { file: string; hunks: number[] }[]; files: string[] }
 
 const NO_NEWLINE = '\\'
@@ -57,7 +61,7 @@ function target(repo: Repo, file: string): string {
   return join(parent, basename(file))
 }
 
-function readCurrent(abs: string, st: Stats): Buffer {
+export function readCurrent(abs: string, st: Stats): Buffer {
   return st.isSymbolicLink() ? Buffer.from(readlinkSync(abs, 'buffer')) : readFileSync(abs)
 }
 
@@ -175,13 +179,13 @@ async function plan(repo: Repo, convert: Converter, p: FilePatch, chosen: Set<nu
     if (st) throw new PatchConflictError(p.file, 0, 'the file already exists')
     const bytes = p.binary ? await binaryContent(repo, p) : wholeText(p, '+')
     const mode = newMode ?? '100644'
-    return { ops: [{ file: p.file, abs, bytes: mode === '120000' ? bytes : convert.smudge(p.file, bytes), mode }], hunks }
+    return { ops: [{ file: p.file, abs, bytes: mode === '120000' ? bytes : convert.smudge(p.file, bytes), clean: bytes, mode }], hunks }
   }
   if (p.type === 'deleted') {
     if (!whole) throw new BadRequestError(`${p.file} is deleted; select all of it or none.`, 'partial_deletion')
     if (!st) throw new PatchConflictError(p.file, 0, 'the file is already gone')
     if (!sameAsOld(p, readClean(convert, p.file, abs, st))) throw new PatchConflictError(p.file, 0, 'the file has changed since the diff')
-    return { ops: [{ file: p.file, abs, bytes: null, mode: null }], hunks }
+    return { ops: [{ file: p.file, abs, bytes: null, clean: null, mode: null }], hunks }
   }
   const srcFile = p.type === 'renamed' && p.oldFile ? p.oldFile : p.file
   const srcAbs = srcFile === p.file ? abs : target(repo, srcFile)
@@ -200,12 +204,19 @@ async function plan(repo: Repo, convert: Converter, p: FilePatch, chosen: Set<nu
   }
   const mode = whole && newMode ? newMode : srcSt.isSymbolicLink() ? '120000' : srcSt.mode & 0o100 ? '100755' : '100644'
   // written as git apply writes it: smudged (convert.ts) for the working tree
-  const ops: Op[] = [{ file: p.file, abs, bytes: mode === '120000' ? bytes! : convert.smudge(p.file, bytes!), mode }]
-  if (srcFile !== p.file) ops.push({ file: srcFile, abs: srcAbs, bytes: null, mode: null })
+  const ops: Op[] = [{ file: p.file, abs, bytes: mode === '120000' ? bytes! : convert.smudge(p.file, bytes!), clean: bytes!, mode }]
+  if (srcFile !== p.file) ops.push({ file: srcFile, abs: srcAbs, bytes: null, clean: null, mode: null })
   return { ops, hunks }
 }
 
 export async function applyPatches(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<AppliedSelection> {
+  const { ops, applied } = await planApply(repo, patches, select)
+  commitOps(ops)
+  return { applied, files: ops.map((o) => o.file) }
+}
+
+/** Every file's new state for the selection, or the error (400/409) of the first that cannot be applied; writes nothing. */
+export async function planApply(repo: Repo, patches: FilePatch[], select?: HunkSelection): Promise<{ ops: Op[]; applied: AppliedSelection['applied'] }> {
   if (!Array.isArray(patches)) throw new BadRequestError('patches must be a list.', 'invalid_patches')
   const chosen = normalise(patches, select)
   const convert = await converterFor(repo, readIndex(repo.gitdir))
@@ -222,8 +233,7 @@ export async function applyPatches(repo: Repo, patches: FilePatch[], select?: Hu
     if (seen.has(op.abs)) throw new BadRequestError(`${op.file} is changed by more than one patch.`, 'duplicate_file')
     seen.add(op.abs)
   }
-  commitOps(ops)
-  return { applied, files: ops.map((o) => o.file) }
+  return { ops, applied }
 }
 
 /** Writes every temp file first, then renames/deletes; restores the originals if any step fails. */

@@ -62,14 +62,14 @@ export async function updateTree(repo: Repo, treeOid: string | null, changes: Ma
   return writeObject(repo.gitdir, 'tree', serializeTree([...entries.values()]))
 }
 
-async function identity(repo: Repo): Promise<{ name: string; email: string }> {
+export async function identity(repo: Repo): Promise<{ name: string; email: string }> {
   const name = await git.getConfig({ fs, gitdir: repo.gitdir, path: 'user.name' })
   const email = await git.getConfig({ fs, gitdir: repo.gitdir, path: 'user.email' })
   if (typeof name === 'string' && name.trim() && typeof email === 'string' && email.trim()) return { name: name.trim(), email: email.trim() }
   return DEFAULT_AUTHOR
 }
 
-function signature(who: { name: string; email: string }, when: Date): string {
+export function signature(who: { name: string; email: string }, when: Date): string {
   const offset = -when.getTimezoneOffset()
   const sign = offset < 0 ? '-' : '+'
   const abs = Math.abs(offset)
@@ -78,7 +78,7 @@ function signature(who: { name: string; email: string }, when: Date): string {
 }
 
 /** git's default message clean-up: trailing whitespace and surrounding blank lines go, one final newline. */
-function cleanMessage(message: string): string {
+export function cleanMessage(message: string): string {
   const lines = message.replace(/\r\n/g, '\n').split('\n').map((l) => l.replace(/\s+$/, ''))
   while (lines.length && lines[0] === '') lines.shift()
   while (lines.length && lines[lines.length - 1] === '') lines.pop()

@@ -19,6 +19,8 @@ type Flat = Map<string, { mode: string; oid: string }>
 export type PatchOrigin = { dir: string; oldOid: string | null; newOid: string | null }
 const origins = new WeakMap<FilePatch, PatchOrigin>()
 export const patchOrigin = (p: FilePatch): PatchOrigin | undefined => origins.get(p)
+/** Re-attaches the origin of a patch read back from storage (state.db keeps it beside the patch). */
+export const restorePatchOrigin = (p: FilePatch, origin: PatchOrigin): void => void origins.set(p, origin)
 
 const flatCache = new Map<string, Flat>()
 

@@ -9,6 +9,8 @@
  */
 import type { FilePatch, HunkSelection, RepoStatus } from './types'
 import { applyPatches } from './apply'
+import { applyAndCommit } from './apply-commit'
+import { recoverApply, type Recovery } from './apply-journal'
 import { commitPaths } from './commit'
 import { baseTree, diffAgainst } from './diff'
 import { openRepo } from './odb'
@@ -16,6 +18,7 @@ import { repoStatus } from './status'
 import { runOffThread } from './off-thread'
 
 export type { Hunk, FilePatch, HunkSelection, RepoStatus } from './types'
+export { patchOrigin, restorePatchOrigin, type PatchOrigin } from './diff'
 
 /** Working tree (tracked changes + untracked, not-ignored files) vs `base` (default HEAD). */
 export async function diffWorkingTree(repoDir: string, opts?: { base?: string }): Promise<FilePatch[]> {
@@ -35,6 +38,24 @@ export async function applySelection(
   select?: HunkSelection,
 ): Promise<{ applied: { file: string; hunks: number[] }[]; files: string[] }> {
   return applyPatches(openRepo(repoDir), patches, select)
+}
+
+/**
+ * Applies the selected hunks and commits exactly those files, atomically: the repo ends with the
+ * commit and its files or with neither, also when the process is killed in the middle.
+ */
+export async function applyAndCommitSelection(
+  repoDir: string,
+  patches: FilePatch[],
+  select: HunkSelection | undefined,
+  opts: { message: string; branch?: string },
+): Promise<{ applied: { file: string; hunks: number[] }[]; files: string[]; commit: string; branch: string }> {
+  return applyAndCommit(openRepo(repoDir), patches, select, opts)
+}
+
+/** Finishes an apply a killed process left half done (forward when its commit landed, else back). */
+export async function recoverInterruptedApply(repoDir: string): Promise<Recovery> {
+  return recoverApply(openRepo(repoDir))
 }
 
 /** Commits exactly `files` (as they are in the working tree) on the current or a named branch. */

@@ -88,6 +88,8 @@ export const ApplyResultSchema = t.Object({
 })
 
 const TaskIdSchema = t.Object({ id: t.String({ maxLength: 200 }) })
+
+export const TaskDeletedSchema = t.Object({ ok: t.Literal(true), taskId: t.String() })
 const security = [{ bearerAuth: [] }]
 const tags = ['tasks']
 
@@ -103,7 +105,8 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
       },
       {
         body: TaskRequestSchema,
-        response: { 202: TaskSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 507: ErrorSchema },
+        // 503 while the server shuts down (tasks and applies in flight finish; new ones wait for the restart).
+        response: { 202: TaskSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema, 507: ErrorSchema },
         detail: {
           summary: 'Start a task: the agent works in a workspace of its own, the session repo is untouched until apply',
           tags,
@@ -120,6 +123,18 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
       response: { 200: TaskSchema, 401: ErrorSchema, 404: ErrorSchema },
       detail: { summary: 'One task', tags, security },
     })
+    .delete(
+      '/:id',
+      async ({ session, params }) => {
+        await tasks.remove(session, params.id)
+        return { ok: true as const, taskId: params.id }
+      },
+      {
+        params: TaskIdSchema,
+        response: { 200: TaskDeletedSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+        detail: { summary: 'Cancel the task if it runs, then remove it and its workspace (404 afterwards)', tags, security },
+      },
+    )
     .post('/:id/cancel', ({ session, params }) => tasks.cancel(session, params.id), {
       params: TaskIdSchema,
       response: { 200: TaskSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
@@ -212,6 +227,7 @@ export function createTaskRoutes({ auth, tasks }: { auth: AuthGuard; tasks: Task
         401: ErrorSchema,
         404: ErrorSchema,
         409: ErrorSchema,
+        503: ErrorSchema,
       },
       detail: {
         summary: 'Apply a completed task to the session repo and commit: all or nothing (409 naming the file and hunk that no longer applies)',

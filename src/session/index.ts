@@ -1,2 +1,2 @@
 export { MemorySessionStore } from './store'
-export type { Session, SessionStore, SessionCleanup, EndReason, NewSession, Via } from './store'
+export type { Session, SessionStore, SessionPersistence, SessionCleanup, EndReason, NewSession, Via } from './store'

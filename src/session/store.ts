@@ -24,8 +24,9 @@ export type SessionCleanup = (session: Session, reason: EndReason) => void | Pro
 export type NewSession = { repo: string; label?: string | null; via?: Via }
 
 /**
- * Where sessions live. In memory today; a bun:sqlite store in STATE_DIR implements the same
- * interface later, so routes and layers never know which one they talk to.
+ * Where sessions live: in memory for reads (every request looks its session up), kept in
+ * STATE_DIR/state.db by a SessionPersistence (src/store/) so they outlive the process. Routes and
+ * layers never know which one they talk to.
  */
 export interface SessionStore {
   create(input: NewSession): Session
@@ -41,6 +42,17 @@ export interface SessionStore {
   endAll(reason: EndReason): Promise<void>
 }
 
+/**
+ * Where a session store keeps its sessions beyond the process. `insert` and `remove` must be
+ * durable when they return (a client is about to be told); `touched` may be written behind.
+ */
+export interface SessionPersistence {
+  load(): Session[]
+  insert(session: Session): void
+  touched(session: Session): void
+  remove(id: string): void
+}
+
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Session>()
   private readonly cleanups: SessionCleanup[] = []
@@ -49,7 +61,10 @@ export class MemorySessionStore implements SessionStore {
     private readonly ttlSeconds: number,
     private readonly maxSessions = 1000,
     private readonly logger: Logger = STANDALONE_LOGGER,
-  ) {}
+    private readonly persistence: SessionPersistence | null = null,
+  ) {
+    for (const session of persistence?.load() ?? []) this.sessions.set(session.id, session)
+  }
 
   create(input: NewSession): Session {
     if (this.sessions.size >= this.maxSessions) {
@@ -67,6 +82,7 @@ export class MemorySessionStore implements SessionStore {
       tokenExpiresAt: hardEnd,
       expiresAt: hardEnd,
     }
+    this.persistence?.insert(session)
     this.sessions.set(session.id, session)
     return session
   }
@@ -82,6 +98,7 @@ export class MemorySessionStore implements SessionStore {
     if (!session) return
     const extended = Date.now() + this.ttlSeconds * 1000
     session.expiresAt = new Date(Math.min(extended, session.tokenExpiresAt.getTime()))
+    this.persistence?.touched(session)
   }
 
   list(): Session[] {
@@ -95,6 +112,8 @@ export class MemorySessionStore implements SessionStore {
   async end(id: string, reason: EndReason): Promise<boolean> {
     const session = this.sessions.get(id)
     if (!session) return false
+    // A shutdown keeps the record: the session goes on after a restart.
+    if (reason !== 'shutdown') this.persistence?.remove(id)
     this.sessions.delete(id)
     const results = await Promise.allSettled(this.cleanups.map(async (cleanup) => cleanup(session, reason)))
     for (const result of results) {

@@ -1,4 +1,4 @@
-import { applySelection, commitFiles, type FilePatch, type HunkSelection } from '../git'
+import { applyAndCommitSelection, type FilePatch, type HunkSelection } from '../git'
 import { BadRequestError, ConflictError } from '../errors'
 import type { TaskRecord } from './types'
 import { checkBranchName, commitMessageFor, TASK_LIMITS } from './validation'
@@ -26,7 +26,8 @@ function checkSelection(patches: FilePatch[], select: HunkSelection): void {
 /**
  * Applies a completed task's patches (all, or the selected files and hunks) to the session repo
  * and commits exactly those files. All or nothing: a hunk that no longer applies is a 409 from the
- * git layer and nothing is written.
+ * git layer and nothing is written; a failure (or a crash) after the first write leaves the repo
+ * as it was (git/apply-commit.ts).
  */
 export async function applyTask(repo: string, task: TaskRecord, patches: FilePatch[], request: ApplyRequest): Promise<ApplyResult> {
   if (task.status === 'applied') throw new ConflictError(`Task ${task.id} is already applied (commit ${task.commit}).`, 'already_applied')
@@ -47,7 +48,6 @@ export async function applyTask(repo: string, task: TaskRecord, patches: FilePat
   const branchInput = request.branch ?? task.branch
   const branch = branchInput === null || branchInput === undefined ? undefined : checkBranchName(branchInput)
 
-  const { applied, files } = await applySelection(repo, patches, select)
-  const committed = await commitFiles(repo, files, { message, ...(branch !== undefined ? { branch } : {}) })
-  return { ok: true, commit: committed.commit, branch: committed.branch, applied }
+  const committed = await applyAndCommitSelection(repo, patches, select, { message, ...(branch !== undefined ? { branch } : {}) })
+  return { ok: true, commit: committed.commit, branch: committed.branch, applied: committed.applied }
 }

@@ -31,6 +31,10 @@ export class MemoryTaskStore implements TaskStore {
     return [...this.tasks.values()].reverse().map((task) => ({ ...task }))
   }
 
+  listUnfinished(): TaskRecord[] {
+    return this.listAll().filter((task) => task.status === 'pending' || task.status === 'running')
+  }
+
   delete(id: string): void {
     this.tasks.delete(id)
     this.finalPatches.delete(id)

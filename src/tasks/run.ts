@@ -12,6 +12,9 @@ import { OutputTail } from './output-tail'
 import type { TaskPhase, TaskRecord, TaskStatus, TaskStore } from './types'
 import { WorkspaceError, type Workspaces } from './workspaces'
 
+/** The error of a task whose agent was running when the server stopped (SIGTERM, crash, reboot). */
+export const SERVER_STOPPED_ERROR = 'The server stopped while the agent ran; its workspace is kept, so its changes can still be reviewed.'
+
 export type RunDeps = {
   store: TaskStore
   workspaces: Workspaces
@@ -51,6 +54,7 @@ export class TaskRun {
   prompt: AgentPrompt | null = null
   readonly done: Promise<void>
   private cancelRequested = false
+  private serverStopping = false
   private timedOut = false
   private ended = false
   private earlyInput: string[] = []
@@ -84,6 +88,12 @@ export class TaskRun {
   /** Still running or starting: counts against the session's running tasks. */
   get busy(): boolean {
     return !this.ended
+  }
+
+  /** The server is stopping: the agent is killed and the task ends `failed` saying so (not `cancelled`). */
+  async stopForShutdown(): Promise<void> {
+    this.serverStopping = true
+    await this.cancel()
   }
 
   /** False once the agent has exited or is being stopped: input would be lost. */
@@ -127,6 +137,7 @@ export class TaskRun {
     }
     this.update({ workspaceDir: dir, baseline })
     await workspaces.measure(dir)
+    if (this.serverStopping) return this.finish({ status: 'failed', error: SERVER_STOPPED_ERROR })
     if (this.cancelRequested) return this.finish({ status: 'cancelled', error: 'Cancelled before the agent started.' })
 
     const exit = await this.runAgent(dir)
@@ -207,6 +218,7 @@ export class TaskRun {
   }
 
   private outcomeOf(code: number | null, signal?: string): Outcome {
+    if (this.serverStopping) return { status: 'failed', error: SERVER_STOPPED_ERROR }
     if (this.cancelRequested) return { status: 'cancelled', error: 'Cancelled by request.' }
     if (this.timedOut) {
       return { status: 'failed', error: `The agent ran longer than the task timeout (${Math.round(this.deps.taskTimeoutMs / 1000)} s) and was stopped.` }

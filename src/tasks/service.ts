@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto'
 import type { AgentRegistry } from '../agents'
 import { ConfigError } from '../config'
 import type { EventDefinition, EventFields, EventHub } from '../events'
-import { TaskStatusEvent } from './events'
+import { TaskErrorEvent, TaskStatusEvent } from './events'
 import { diffWorkspace, type FilePatch } from '../git'
-import { BadRequestError, InsufficientStorageError, ConflictError, NotFoundError, TooManyRequestsError } from '../errors'
+import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
 import type { Terminal } from '../pty/terminal'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import type { Session } from '../session'
 import { applyTask, type ApplyRequest, type ApplyResult } from './apply'
 import { MemoryTaskStore } from './memory-store'
-import { TaskRun } from './run'
+import { SERVER_STOPPED_ERROR, TaskRun } from './run'
 import { Approvals, type ApprovalAnswer } from './approvals'
 import { ConversationRun, MAX_QUEUED_FOLLOW_UPS } from './conversation-run'
 import type { ApprovalOutcome, Publish } from './conversation-events'
@@ -25,6 +25,7 @@ import {
 import type { ApprovalPolicyName } from '../policy/approvals'
 import { FINISHED_STATUSES, toTaskView, type TaskRecord, type TaskStore, type TaskView } from './types'
 import { checkBranchName, checkInstruction, TASK_LIMITS } from './validation'
+import { WorkspaceKeeper } from './workspace-keeper'
 import { Workspaces } from './workspaces'
 
 export type TaskServiceOptions = {
@@ -44,6 +45,8 @@ export type TaskServiceOptions = {
   maxTasksPerSession?: number
   /** Task records kept per session; the oldest finished ones go first. Default 200. */
   maxHistoryPerSession?: number
+  /** A finished task's workspace is removed this many days after the task ended. Default 7. */
+  workspaceRetentionDays?: number
   store?: TaskStore
   conversations?: ConversationStore
   approvalStore?: ApprovalStore
@@ -67,6 +70,9 @@ export type NewTask = { instruction: unknown; branch?: string | null; context?: 
 /** Live state of one session's tasks: running agents, and recent finished terminals for attaching. */
 type SessionTasks = { stopped: boolean; runs: Map<string, TaskRun | ConversationRun>; finished: Map<string, Terminal> }
 
+/** How long shutdown waits for stopped agents' runs to record their end. */
+const SHUTDOWN_WAIT_MS = 3000
+
 /** Finished agent terminals kept per session so a client can still read their screen. */
 const FINISHED_TERMINALS_KEPT = 8
 
@@ -80,10 +86,12 @@ export class TaskService {
   readonly approvals: Approvals
   private readonly approvalStore: ApprovalStore
   private readonly workspaces: Workspaces
+  private readonly keeper: WorkspaceKeeper
   private readonly sessions = new Map<string, SessionTasks>()
-  private readonly applying = new Set<string>()
+  private readonly applying = new Map<string, Promise<unknown>>()
   private orphansSwept = false
   private readonly logger: Logger
+  private stopping = false
 
   /** Throws ConfigError when DEFAULT_AGENT names no known agent, so start-up stops with one line. */
   constructor(private readonly options: TaskServiceOptions) {
@@ -106,6 +114,27 @@ export class TaskService {
       },
     })
     this.workspaces = new Workspaces(options.stateDir)
+    this.keeper = new WorkspaceKeeper({
+      store: this.store,
+      workspaces: this.workspaces,
+      maxBytes: options.workspaceMaxBytes,
+      retentionDays: options.workspaceRetentionDays ?? 7,
+      isApplying: (taskId) => this.applying.has(taskId),
+    })
+    this.failInterrupted()
+  }
+
+  /**
+   * Tasks a previous process left pending or running had their agent killed with it: they end
+   * `failed` saying so, and keep their workspace (the agent's work so far can still be read).
+   */
+  private failInterrupted(): void {
+    const now = new Date().toISOString()
+    for (const task of this.store.listUnfinished()) {
+      this.store.update(task.id, { status: 'failed', phase: null, endedAt: now, updatedAt: now, error: SERVER_STOPPED_ERROR })
+      this.options.events.publish(task.sessionId, TaskStatusEvent, { taskId: task.id, status: 'failed' })
+      this.options.events.publish(task.sessionId, TaskErrorEvent, { taskId: task.id, message: SERVER_STOPPED_ERROR })
+    }
   }
 
   /** Accepts a task and starts it in the background; 400 for a bad request or agent, 429/507 when full. */
@@ -115,9 +144,10 @@ export class TaskService {
     const rawContext = input.context ?? null
     if (typeof rawContext !== 'object' || Array.isArray(rawContext)) throw new BadRequestError('context must be an object.', 'invalid_context')
     const context = rawContext as Record<string, unknown> | null
+    if (this.stopping) throw new ServiceUnavailableError('The server is shutting down; start the task once it is back.', 'shutting_down')
     const agentName = input.agent ?? this.options.defaultAgent
     const prepared = this.options.agents.prepare(agentName, { instruction, context })
-    await this.ensureWorkspaceRoom()
+    await this.keeper.ensureRoom()
 
     const state = this.stateOf(session.id)
     const limit = this.options.maxTasksPerSession ?? 4
@@ -167,7 +197,7 @@ export class TaskService {
       })
       state.runs.set(task.id, run)
       run.start()
-      void run.done.then(() => this.retire(state, run))
+      void run.done.then(() => this.retire(state, run)).catch((error) => this.logger.error('retiring a task failed', { taskId: task.id, error: describeError(error) }))
     }
     this.trimHistory(session.id)
     this.sweepOrphansOnce()
@@ -215,7 +245,9 @@ export class TaskService {
     if (ended.status !== 'cancelled') {
       throw new ConflictError(`Task ${taskId} ended (${ended.status}) before it could be cancelled.`, 'task_finished')
     }
-    return toTaskView(ended)
+    // A cancelled task cannot be applied: its workspace has nothing left to give (its patches are saved).
+    await this.keeper.remove(taskId)
+    return toTaskView(this.own(session, taskId))
   }
 
   /** The task's changes: live from its workspace while it runs, the saved ones once it ended. */
@@ -228,23 +260,59 @@ export class TaskService {
     return diffWorkspace(task.workspaceDir, task.baseline)
   }
 
+  /**
+   * Applies and commits (atomic in the repo, see git/apply-commit.ts), then records it. Shutdown
+   * waits for an apply in flight, so its client gets the answer that matches the repo.
+   */
   async apply(session: Session, taskId: string, request: ApplyRequest): Promise<ApplyResult> {
     const task = this.own(session, taskId)
+    if (this.stopping) throw new ServiceUnavailableError('The server is shutting down; apply once it is back.', 'shutting_down')
     if (this.applying.has(taskId)) throw new ConflictError(`Task ${taskId} is being applied right now.`, 'apply_in_progress')
-    this.applying.add(taskId)
+    const applying = this.applyNow(session, task, request)
+    this.applying.set(taskId, applying)
     try {
-      const result = await applyTask(session.repo, task, this.store.patches(taskId) ?? [], request)
-      this.store.update(taskId, { status: 'applied', phase: null, commit: result.commit, updatedAt: new Date().toISOString() })
-      const state = this.sessions.get(session.id)
-      if (state && !state.stopped) this.options.events.publish(session.id, TaskStatusEvent, { taskId, status: 'applied' })
-      // Applied ends the conversation: its agent stops, and a follow-up is refused (409).
-      const conversation = state?.runs.get(taskId)
-      if (conversation instanceof ConversationRun) await conversation.close()
-      await this.removeWorkspace(taskId)
-      return result
+      return await applying
     } finally {
       this.applying.delete(taskId)
     }
+  }
+
+  private async applyNow(session: Session, task: TaskRecord, request: ApplyRequest): Promise<ApplyResult> {
+    const taskId = task.id
+    const result = await applyTask(session.repo, task, this.store.patches(taskId) ?? [], request)
+    this.store.update(taskId, { status: 'applied', phase: null, commit: result.commit, updatedAt: new Date().toISOString() })
+    const state = this.sessions.get(session.id)
+    if (state && !state.stopped) this.options.events.publish(session.id, TaskStatusEvent, { taskId, status: 'applied' })
+    // Applied ends the conversation: its agent stops, and a follow-up is refused (409).
+    const conversation = state?.runs.get(taskId)
+    if (conversation instanceof ConversationRun) await conversation.close()
+    await this.keeper.remove(taskId)
+    return result
+  }
+
+  /** DELETE /api/tasks/{id}: cancels the task if it runs, then removes its record and its workspace. */
+  async remove(session: Session, taskId: string): Promise<void> {
+    const task = this.own(session, taskId)
+    if (this.applying.has(taskId)) throw new ConflictError(`Task ${taskId} is being applied right now; delete it afterwards.`, 'apply_in_progress')
+    const state = this.sessions.get(session.id)
+    const run = state?.runs.get(taskId)
+    if (run) {
+      await run.cancel()
+      await run.done
+    }
+    state?.finished.delete(taskId)
+    await this.keeper.remove(taskId)
+    this.store.delete(taskId)
+  }
+
+  /** Workspaces past WORKSPACE_RETENTION_DAYS go (see WorkspaceKeeper); returns how many. */
+  sweepRetention(now = new Date()): Promise<number> {
+    return this.keeper.sweepRetention(now)
+  }
+
+  /** Measures the workspaces kept from before this process, so the disk quota counts them. */
+  measureKeptWorkspaces(): Promise<void> {
+    return this.keeper.measureKept()
   }
 
   terminalFor(sessionId: string, taskId: string): Terminal | undefined {
@@ -359,8 +427,27 @@ export class TaskService {
     await this.workspaces.remove(this.workspaces.sessionDir(sessionId))
   }
 
+  /**
+   * Server shutdown: lets applies in flight finish (their clients get their answer), then stops
+   * every agent; those tasks end `failed` with SERVER_STOPPED_ERROR. Records and workspaces stay
+   * for the next start. New tasks and applies are refused from now on (503).
+   */
   async shutdown(): Promise<void> {
-    await Promise.allSettled([...this.sessions.keys()].map((id) => this.stopSession(id)))
+    this.stopping = true
+    await Promise.allSettled([...this.applying.values()])
+    const runs = [...this.sessions.values()].flatMap((state) => [...state.runs.values()])
+    // A conversation's agent stops without a status change: one between turns stays `completed`
+    // (a follow-up after the restart continues it), one mid-turn is marked failed below.
+    await Promise.allSettled(runs.map((run) => (run instanceof ConversationRun ? run.close() : run.stopForShutdown())))
+    // An agent that will not die or a huge diff must not hold the shutdown: the record says it stopped.
+    await Promise.race([Promise.allSettled(runs.map((run) => run.done)), Bun.sleep(SHUTDOWN_WAIT_MS)])
+    const now = new Date().toISOString()
+    for (const run of runs) {
+      const task = this.store.get(run.taskId)
+      if (task && !FINISHED_STATUSES.has(task.status)) {
+        this.store.update(run.taskId, { status: 'failed', phase: null, endedAt: now, updatedAt: now, error: SERVER_STOPPED_ERROR })
+      }
+    }
   }
 
   /** Once per process, in the background: workspaces left by an earlier server process go. */
@@ -404,38 +491,6 @@ export class TaskService {
       if (state.finished.size <= FINISHED_TERMINALS_KEPT) break
       state.finished.delete(taskId)
     }
-  }
-
-  private async removeWorkspace(taskId: string): Promise<void> {
-    const task = this.store.get(taskId)
-    if (!task?.workspaceDir) return
-    await this.workspaces.remove(task.workspaceDir)
-    this.store.update(taskId, { workspaceDir: null })
-  }
-
-  /**
-   * Keeps all workspaces under workspaceMaxBytes: evicts finished tasks' workspaces, oldest first
-   * (their patches are saved, so nothing is lost), and refuses a new task when running ones alone
-   * fill the budget. Sizes are the last measurements (at creation and when each agent ended), so a
-   * running agent may go over the budget until it ends; the next task then waits for room.
-   */
-  private async ensureWorkspaceRoom(): Promise<void> {
-    const max = this.options.workspaceMaxBytes
-    let usage = this.workspaces.knownUsage()
-    if (usage < max) return
-    const evictable = this.store
-      .listAll()
-      .filter((task) => task.workspaceDir !== null && FINISHED_STATUSES.has(task.status) && !this.applying.has(task.id))
-      .sort((a, b) => (a.endedAt ?? a.updatedAt).localeCompare(b.endedAt ?? b.updatedAt))
-    for (const task of evictable) {
-      usage -= this.workspaces.knownSize(task.workspaceDir!)
-      await this.removeWorkspace(task.id)
-      if (usage < max) return
-    }
-    throw new InsufficientStorageError(
-      `Task workspaces use ${usage} bytes, at WORKSPACE_MAX_BYTES (${max}), and all belong to running tasks; cancel one or raise WORKSPACE_MAX_BYTES.`,
-      'workspace_quota',
-    )
   }
 
   private trimHistory(sessionId: string): void {

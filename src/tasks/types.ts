@@ -47,8 +47,8 @@ export type TaskRecord = {
 }
 
 /**
- * Where tasks and their final patches live. In memory today; a bun:sqlite store implements the
- * same interface later. Lists are newest first.
+ * Where tasks and their final patches live: MemoryTaskStore, or SqliteTaskStore (src/store/),
+ * which reads from memory and writes every change through to state.db. Lists are newest first.
  */
 export interface TaskStore {
   insert(task: TaskRecord): void
@@ -57,6 +57,8 @@ export interface TaskStore {
   update(id: string, changes: Partial<Omit<TaskRecord, 'id' | 'sessionId'>>): TaskRecord
   listBySession(sessionId: string): TaskRecord[]
   listAll(): TaskRecord[]
+  /** Tasks still pending or running (at start-up: those a previous process left behind). */
+  listUnfinished(): TaskRecord[]
   delete(id: string): void
   /** The patches computed when the task ended (undefined while it runs). */
   savePatches(id: string, patches: FilePatch[]): void

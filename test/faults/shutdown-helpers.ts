@@ -1,7 +1,7 @@
 /**
  * The compiled binary with work in flight (a long mock task, a long command, optionally live
  * terminal and events sockets), and the checks that a signal stops all of it: exit 0 in time,
- * no process left (descendants of the server, anything running in its temp dirs), no workspace.
+ * no process left (descendants of the server, anything running in its temp dirs); workspaces stay.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

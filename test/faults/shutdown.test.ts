@@ -1,7 +1,8 @@
 /**
  * SIGTERM and SIGINT to the compiled binary while a mock task (delayMs 60 000) and a command
  * (`sleep 60`) run, with and without live terminal and events sockets: exit 0 within 5 s, the
- * sockets closed with 1001, no process left, no workspace left under STATE_DIR.
+ * sockets closed with 1001, no process left, and the task's workspace kept under STATE_DIR (it
+ * survives a restart; see test/e2e/restart.test.ts).
  */
 import { describe, expect, it } from 'bun:test'
 import { busyServer, leftovers, signalAndWait, type BusyServer } from './shutdown-helpers'
@@ -21,7 +22,7 @@ describe('the compiled binary, signalled with work in flight', () => {
   for (const sockets of [false, true]) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const what = sockets ? 'with two terminal sockets and an events socket open' : 'with no socket open'
-      it(`${signal} ${what}: exits 0 within 5 s and leaves no process and no workspace`, async () => {
+      it(`${signal} ${what}: exits 0 within 5 s, leaves no process and keeps the task's workspace`, async () => {
         const busy = await busyServer({ sockets })
         await using server = busy.server
         const closes = busy.sockets.map((ws) => new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code))))
@@ -30,7 +31,9 @@ describe('the compiled binary, signalled with work in flight', () => {
           expect(exit).not.toBeNull()
           expect(exit!.code).toBe(0)
           expect(await Promise.all(closes)).toEqual(sockets ? [1001, 1001, 1001] : [])
-          expect(leftovers(busy)).toEqual({ processes: [], workspaces: [] })
+          const left = leftovers(busy)
+          expect(left.processes).toEqual([])
+          expect(left.workspaces.filter((path) => /^[0-9a-f-]{36}\/[0-9a-f-]{36}$/.test(path))).toHaveLength(1)
           expect(await new Response(server.proc.stderr).text()).not.toContain('took too long')
         } finally {
           reap(busy)

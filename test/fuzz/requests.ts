@@ -83,7 +83,8 @@ function encode(value: string): string {
 function idFor(rng: Prng, pools: Pools, operation: Operation, param: string): string {
   const { ids } = pools
   let real: string[]
-  if (operation.path.startsWith('/api/tasks')) real = operation.path.endsWith('/cancel') ? ids.taskNoCancel : ids.task
+  // Cancel and DELETE would end the long-running blockers the fuzzer keeps busy: never aim them at those.
+  if (operation.path.startsWith('/api/tasks')) real = operation.path.endsWith('/cancel') || operation.method === 'DELETE' ? ids.taskNoCancel : ids.task
   else if (operation.path.startsWith('/api/cmd')) real = ids.cmd
   else if (operation.path.startsWith('/api/session')) real = operation.method === 'DELETE' ? ids.sessionDelete : ids.sessionGet
   else real = [param]

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import type { Config } from '../../src/config'
 import { createApp } from '../../src/app'
 import { createLogger } from '../../src/logger'
 import { createServices } from '../../src/services'
 import { makeTestApp } from '../fixtures/app'
 
+/** The fixture's config on a STATE_DIR of its own: the fixture's services hold theirs (one server per STATE_DIR). */
+function ownStateDir(config: Config, root: string): Config {
+  return Object.freeze({ ...config, stateDir: join(root, 'logged-state') })
+}
+
 async function loggedApp() {
   const t = await makeTestApp()
   const lines: string[] = []
-  const services = createServices(t.config, { logger: createLogger('info', 'json', (line) => lines.push(line)) })
+  const services = createServices(ownStateDir(t.config, t.root), { logger: createLogger('info', 'json', (line) => lines.push(line)) })
   const app = createApp(services)
   return {
     lines,
@@ -56,7 +63,7 @@ describe('request log', () => {
   it('writes nothing at LOG_LEVEL=warn for a successful request', async () => {
     await using t = await makeTestApp()
     const lines: string[] = []
-    const services = createServices(t.config, { logger: createLogger('warn', 'text', (line) => lines.push(line)) })
+    const services = createServices(ownStateDir(t.config, t.root), { logger: createLogger('warn', 'text', (line) => lines.push(line)) })
     await createApp(services).handle(new Request('http://localhost/healthz'))
     await settle()
     await services.shutdown()

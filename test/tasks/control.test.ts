@@ -112,7 +112,7 @@ describe('workspaces on disk', () => {
     expect(refused.body.message).toContain('WORKSPACE_MAX_BYTES')
   })
 
-  it('removes workspaces an earlier server process left behind once tasks start', async () => {
+  it('removes workspaces of sessions that no longer exist once tasks start', async () => {
     await using t = await makeTaskApp()
     const leftover = join(t.config.stateDir, 'workspaces', crypto.randomUUID(), crypto.randomUUID())
     mkdirSync(leftover, { recursive: true })

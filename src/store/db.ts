@@ -1,0 +1,150 @@
+/**
+ * Opening STATE_DIR/state.db: the directory (0700), the one-server lock, the pragmas and the
+ * migrations. Every failure is a StateError whose message is the one line start-up prints.
+ */
+import { Database } from 'bun:sqlite'
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { MIGRATIONS, SCHEMA_VERSION } from './schema'
+
+export class StateError extends Error {}
+
+export const STATE_FILE = 'state.db'
+const PID_FILE = 'server.pid'
+
+function codeOf(error: unknown): string {
+  return (error as { code?: string }).code ?? 'error'
+}
+
+/** Makes STATE_DIR (0700) and proves this process can write in it, or throws one line saying why not. */
+export function prepareStateDir(stateDir: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+    if (!statSync(stateDir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
+    const probe = join(stateDir, `.write-test-${process.pid}`)
+    const fd = openSync(probe, 'w', 0o600)
+    writeSync(fd, 'ok')
+    closeSync(fd)
+    unlinkSync(probe)
+  } catch (error) {
+    throw new StateError(`STATE_DIR: ${stateDir} is not writable (${codeOf(error)}); set STATE_DIR to a directory this server can write.`)
+  }
+  // Workspaces hold copies of the user's code and state.db holds session records: owner only.
+  const mode = statSync(stateDir).mode & 0o777
+  if (mode !== 0o700) {
+    try {
+      chmodSync(stateDir, 0o700)
+    } catch (error) {
+      throw new StateError(`STATE_DIR: ${stateDir} has mode ${mode.toString(8)} and cannot be made 0700 (${codeOf(error)}).`)
+    }
+  }
+}
+
+function readPid(stateDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(stateDir, PID_FILE), 'utf8').trim())
+    return Number.isInteger(pid) && pid > 0 ? pid : null
+  } catch {
+    return null
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return codeOf(error) === 'EPERM'
+  }
+}
+
+function busy(error: unknown): boolean {
+  const code = codeOf(error)
+  return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED'
+}
+
+function refuseSecondServer(stateDir: string): never {
+  // The holder writes its pid right after it took the lock; give a server that is just starting a moment.
+  let pid = readPid(stateDir)
+  for (let i = 0; i < 20 && (pid === null || pid === process.pid || !alive(pid)); i++) {
+    Bun.sleepSync(25)
+    pid = readPid(stateDir)
+  }
+  const who = pid !== null && alive(pid) ? `pid ${pid}` : 'another process'
+  throw new StateError(`STATE_DIR: ${stateDir} is in use by another Cockpit Coder server (${who}); stop it or use another STATE_DIR.`)
+}
+
+/**
+ * Opens state.db and holds it for this process alone. The lock is SQLite's own (EXCLUSIVE
+ * locking mode, taken by the first write and kept until close): the kernel drops it when the
+ * process dies, so a crashed server never leaves STATE_DIR stuck, and no second server can
+ * open the file meanwhile. WAL with synchronous=NORMAL: a transaction that returned survives a
+ * SIGKILL of the process (only an OS crash may lose the last ones), and an interrupted one is
+ * rolled back when the file is opened next, without repair.
+ */
+export function openDatabase(stateDir: string): Database {
+  prepareStateDir(stateDir)
+  const path = join(stateDir, STATE_FILE)
+  let db: Database
+  try {
+    db = new Database(path, { create: true, strict: true })
+  } catch (error) {
+    throw new StateError(`STATE_DIR: ${path} cannot be opened (${codeOf(error)}: ${(error as Error).message}).`)
+  }
+  try {
+    db.exec('PRAGMA busy_timeout = 0')
+    db.exec('PRAGMA locking_mode = EXCLUSIVE')
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('BEGIN EXCLUSIVE')
+    db.exec('COMMIT')
+  } catch (error) {
+    db.close()
+    if (busy(error)) refuseSecondServer(stateDir)
+    throw new StateError(`STATE_DIR: ${path} is not a usable database (${codeOf(error)}: ${(error as Error).message}).`)
+  }
+  writePidFile(stateDir)
+  try {
+    chmodSync(path, 0o600)
+    db.exec('PRAGMA synchronous = NORMAL')
+    db.exec('PRAGMA foreign_keys = ON')
+    migrate(db, path)
+  } catch (error) {
+    db.close()
+    if (error instanceof StateError) throw error
+    throw new StateError(`STATE_DIR: ${path} could not be prepared (${codeOf(error)}: ${(error as Error).message}).`)
+  }
+  return db
+}
+
+function writePidFile(stateDir: string): void {
+  const file = join(stateDir, PID_FILE)
+  const tmp = `${file}.${process.pid}`
+  writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 })
+  renameSync(tmp, file)
+}
+
+/** Runs the migrations this database has not seen; refuses one made by a newer binary. */
+export function migrate(db: Database, path: string): void {
+  const version = (db.query('PRAGMA user_version').get() as { user_version: number }).user_version
+  if (version > SCHEMA_VERSION) {
+    throw new StateError(
+      `STATE_DIR: ${path} has schema version ${version}, newer than this server's ${SCHEMA_VERSION}; run the newer Cockpit Coder or use another STATE_DIR.`,
+    )
+  }
+  for (let next = version; next < SCHEMA_VERSION; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next]!)
+      db.exec(`PRAGMA user_version = ${next + 1}`)
+    })()
+  }
+}
+
+/** Removes the pid file if it is still ours (at shutdown, after the database closed). */
+export function releasePidFile(stateDir: string): void {
+  if (readPid(stateDir) !== process.pid) return
+  try {
+    unlinkSync(join(stateDir, PID_FILE))
+  } catch {
+    // Already gone: nothing to release.
+  }
+}

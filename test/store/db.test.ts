@@ -1,0 +1,80 @@
+import { Database } from 'bun:sqlite'
+import { describe, expect, it } from 'bun:test'
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { openState, SCHEMA_VERSION, StateError } from '../../src/store'
+import { scratchState } from './helpers'
+
+describe('state.db', () => {
+  it('is made in a 0700 STATE_DIR, 0600 itself, in WAL mode with foreign keys on and the current schema version', () => {
+    using scratch = scratchState()
+    const state = openState(scratch.stateDir)
+    try {
+      expect(statSync(scratch.stateDir).mode & 0o777).toBe(0o700)
+      expect(statSync(join(scratch.stateDir, 'state.db')).mode & 0o777).toBe(0o600)
+      expect(state.db.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+      expect(state.db.query('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 })
+      expect(state.db.query('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION })
+    } finally {
+      state.close()
+    }
+  })
+
+  it('tightens an existing STATE_DIR to 0700', () => {
+    using scratch = scratchState()
+    mkdirSync(scratch.stateDir, { mode: 0o755 })
+    openState(scratch.stateDir).close()
+    expect(statSync(scratch.stateDir).mode & 0o777).toBe(0o700)
+  })
+
+  it('keeps the epoch across opens', () => {
+    using scratch = scratchState()
+    const first = openState(scratch.stateDir)
+    const epoch = first.epoch
+    first.close()
+    const second = openState(scratch.stateDir)
+    expect(second.epoch).toBe(epoch)
+    second.close()
+  })
+
+  it('refuses a database from a newer schema with one line naming both versions', () => {
+    using scratch = scratchState()
+    openState(scratch.stateDir).close()
+    const db = new Database(join(scratch.stateDir, 'state.db'))
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`)
+    db.close()
+    let error: unknown
+    try {
+      openState(scratch.stateDir).close()
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(StateError)
+    const message = (error as Error).message
+    expect(message).not.toContain('\n')
+    expect(message).toContain(`schema version ${SCHEMA_VERSION + 5}`)
+    expect(message).toContain(`this server's ${SCHEMA_VERSION}`)
+  })
+
+  it('refuses a second opener of the same STATE_DIR while the first holds it, and lets one in after close', () => {
+    using scratch = scratchState()
+    const first = openState(scratch.stateDir)
+    expect(() => openState(scratch.stateDir)).toThrow(/is in use by another Cockpit Coder server \(pid \d+\)/)
+    first.close()
+    openState(scratch.stateDir).close()
+  })
+
+  it('stops with one line naming STATE_DIR when it cannot be written', () => {
+    using scratch = scratchState()
+    writeFileSync(join(scratch.root, 'file'), 'not a directory')
+    const stateDir = join(scratch.root, 'file', 'state')
+    expect(() => openState(stateDir)).toThrow(`STATE_DIR: ${stateDir} is not writable (ENOTDIR); set STATE_DIR to a directory this server can write.`)
+  })
+
+  it('refuses a state.db that is not a database with one line', () => {
+    using scratch = scratchState()
+    mkdirSync(scratch.stateDir, { mode: 0o700 })
+    writeFileSync(join(scratch.stateDir, 'state.db'), 'this is not sqlite '.repeat(100))
+    expect(() => openState(scratch.stateDir)).toThrow(/^STATE_DIR: .*state\.db is not a usable database/)
+  })
+})
