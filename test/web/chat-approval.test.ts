@@ -1,0 +1,112 @@
+/**
+ * Approvals in the Chat screen, in a real Chromium: the mock agent (ACP, `context.mock.ask`) asks
+ * to run a command, the page shows the question with Allow and Reject, and the answer decides
+ * whether the agent makes its edits. Needs the conversations/approvals work (ACP mock, events
+ * `confirmation` / `confirmation_resolved`, the `confirmation` frame on /ws/events).
+ */
+import { afterAll, beforeAll, describe, expect, it as bunIt } from 'bun:test'
+import type { Page } from 'puppeteer-core'
+import { makeTestApp, type TestApp } from '../fixtures/app'
+import { BROWSER_TEST_MS, launchBrowser, newPage, openTab, pairingLink, PHONE, screenshot, waitForText, type PageWatch } from './browser'
+
+/** A browser test waits on a real shell and a real browser: more than the suite's default 30 s on a busy machine. */
+const it = (name: string, fn: () => Promise<void> | void) => bunIt(name, fn, BROWSER_TEST_MS)
+
+let app: TestApp
+let baseUrl: string
+let browser: Awaited<ReturnType<typeof launchBrowser>>
+let page: Page
+let watch: PageWatch
+let closePage: () => Promise<void>
+
+/**
+ * Finds and clicks the button in one step inside the page: live events re-render the Chat, so a
+ * button found by one call can be replaced before a second call clicks it ("Node is detached").
+ */
+async function clickWhenReady(selector: string): Promise<void> {
+  await page.waitForFunction(
+    (css: string) => {
+      const button = document.querySelector<HTMLButtonElement>(css)
+      if (!button || button.disabled) return false
+      button.click()
+      return true
+    },
+    { timeout: 30_000 },
+    selector,
+  )
+}
+
+async function startAskingTask(instruction: string): Promise<string> {
+  const response = await app.request('/api/tasks', {
+    method: 'POST',
+    json: {
+      instruction,
+      agent: 'mock',
+      context: { mock: { ask: { title: 'Run the tests', kind: 'execute', command: 'npm test' }, edits: [{ file: 'approved.txt', content: 'yes\n' }] } },
+    },
+  })
+  expect(response.status).toBe(202)
+  const { taskId } = (await response.json()) as { taskId: string }
+  return taskId
+}
+
+async function patchedFiles(taskId: string): Promise<string[]> {
+  const response = await app.request(`/api/tasks/${taskId}/patches`)
+  return ((await response.json()) as { patches: { file: string }[] }).patches.map((patch) => patch.file)
+}
+
+beforeAll(async () => {
+  app = await makeTestApp()
+  baseUrl = app.listen().baseUrl
+  browser = await launchBrowser()
+  ;({ page, watch, close: closePage } = await newPage(browser.browser, baseUrl, PHONE))
+  await page.goto(pairingLink(baseUrl, { sessionId: app.sessionId, token: app.token, expiresAt: new Date(Date.now() + 3600_000).toISOString() }))
+  await waitForText(page, '.conn', 'live')
+}, BROWSER_TEST_MS)
+
+afterAll(async () => {
+  await closePage?.()
+  await browser?.[Symbol.asyncDispose]()
+  await app?.[Symbol.asyncDispose]()
+}, BROWSER_TEST_MS)
+
+describe('approvals in the Chat screen', () => {
+  it('shows the agent asking to run a command with Allow and Reject, and Allow lets it make its edits', async () => {
+    const taskId = await startAskingTask('run the tests then write approved.txt')
+    await page.waitForSelector(`.task[data-task-id="${taskId}"]`)
+    await clickWhenReady(`.task[data-task-id="${taskId}"] button`)
+    await page.waitForSelector('#screen-Chat:not([hidden])')
+    await waitForText(page, '.confirm .text', 'npm test', 30_000)
+    const buttons = await page.$$eval('.confirm button', (found) => found.map((button) => button.textContent))
+    expect(buttons).toEqual(['Allow', 'Reject'])
+    await screenshot(page, 'phone-chat-approval')
+    await clickWhenReady('.confirm button:not(.danger)')
+    await waitForText(page, '.confirm .badge', 'allowed by client')
+    await page.waitForSelector(`.task[data-task-id="${taskId}"][data-status="completed"]`, { timeout: 30_000 })
+    expect(await patchedFiles(taskId)).toEqual(['approved.txt'])
+  })
+
+  it('sends a follow-up with Enter and shows the next turn of the conversation', async () => {
+    await page.type('#chat-input', 'and now the docs')
+    await page.keyboard.press('Enter')
+    await waitForText(page, '.chat-log .msg.user', 'and now the docs')
+    await waitForText(page, '.chat-log .msg.agent', 'turn 2:', 30_000)
+  })
+
+  it('Reject stops the agent from making its edits', async () => {
+    const taskId = await startAskingTask('run the tests but get rejected')
+    await openTab(page, 'Tasks')
+    await clickWhenReady(`.task[data-task-id="${taskId}"] button`)
+    await page.waitForSelector('#screen-Chat:not([hidden])')
+    await page.waitForSelector('.confirm button.danger', { timeout: 30_000 })
+    await clickWhenReady('.confirm button.danger')
+    await waitForText(page, '.confirm .badge', 'rejected by client')
+    await page.waitForSelector(`.task[data-task-id="${taskId}"][data-status="completed"]`, { timeout: 30_000 })
+    expect(await patchedFiles(taskId)).toEqual([])
+  })
+
+  it('raised no script or CSP error', () => {
+    expect(watch.errors).toEqual([])
+    expect(watch.foreignRequests).toEqual([])
+  })
+})
