@@ -3,6 +3,7 @@ import { MOCK_AGENT_MARKER, runMockAgentProcess } from './agents'
 import { createApp } from './app'
 import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
 import { ConfigError, loadProcessConfig, usage, type Config } from './config'
+import { createLogger } from './logger'
 import { isInside } from './policy/paths'
 import { enableChildSubreaper, endMarkedProcesses } from './procs'
 import { connectionInfo } from './routes/connection'
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
   let secretsLine: string
   try {
     // STATE_DIR first: it holds the lock that keeps a second server out, and the kept secrets.
-    const state: State = openState(given.stateDir)
+    const logger = createLogger(given.logLevel, given.logFormat)
+    const state: State = openState(given.stateDir, { onWriteError: (error) => logger.error('state.db write failed', { error: String(error) }) })
     const secrets = keepSecrets(
       given.stateDir,
       { jwtSecret: given.jwtSecretGenerated ? null : given.jwtSecret, pairingToken: given.pairingTokenGenerated ? null : given.pairingToken },
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
     secretsLine = secrets.sources
     for (const line of secrets.warnings) process.stderr.write(line + '\n')
     config = Object.freeze({ ...given, jwtSecret: secrets.jwtSecret, pairingToken: secrets.pairingToken })
-    services = createServices(config, { state })
+    services = createServices(config, { state, logger })
     if (given.rotateSecrets) {
       // Tokens signed with the old secret no longer verify: end their sessions (and workspaces) now.
       const count = services.sessions.list().length

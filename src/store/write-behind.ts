@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { describeError, STANDALONE_LOGGER } from '../logger'
 
 /** Something with pending writes that can be done inside a transaction someone else opened. */
 export type Flusher = () => void
@@ -17,7 +18,7 @@ export class WriteBehind {
   constructor(
     private readonly db: Database,
     private readonly delayMs = 100,
-    private readonly onError: (error: unknown) => void = (error) => console.error('state.db write failed:', error),
+    private readonly onError: (error: unknown) => void = (error) => STANDALONE_LOGGER.error('state.db write failed', { error: describeError(error) }),
   ) {}
 
   register(flusher: Flusher): void {

@@ -4,6 +4,7 @@ import type { PreparedAgent } from '../agents'
 import { AcpAgentConnection, AcpAgentError } from '../agents/acp/connection'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputEvent, OutputStreamer } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
+import { describeError, type Logger } from '../logger'
 import { buildChildEnv } from '../policy/env'
 import { sessionMarkerEnv } from '../procs'
 import type { Approvals } from './approvals'
@@ -28,6 +29,7 @@ export type ConversationDeps = {
   requestTimeoutMs: number
   /** The server's environment (Config.environment): agents' environments are built from it. */
   environment: Readonly<Record<string, string | undefined>>
+  logger: Logger
 }
 
 /** cancel: how long the agent gets to end its turn after session/cancel before its group is killed. */
@@ -156,7 +158,7 @@ export class ConversationRun {
     if (this.driving !== null || this.closed) return
     this.driving = this.drive()
       .catch((error) => this.fail(`Internal error in the conversation: ${(error as Error).message}`))
-      .catch((error) => console.error(`task ${this.taskId} could not record its failure:`, error))
+      .catch((error) => this.deps.logger.error('a task could not record its failure', { taskId: this.taskId, error: describeError(error) }))
       .finally(() => {
         this.driving = null
         // A follow-up that came while the last turn was being wrapped up.
@@ -191,7 +193,7 @@ export class ConversationRun {
       this.update({ workspaceDir: dir, baseline })
     } catch (error) {
       const message = error instanceof WorkspaceError ? error.message : `Could not create the task workspace: ${(error as Error).message}`
-      await this.deps.workspaces.remove(dir).catch((removal) => console.error(`removing the half-made workspace ${dir} failed:`, removal))
+      await this.deps.workspaces.remove(dir).catch((removal) => this.deps.logger.error('removing a half-made workspace failed', { dir, error: describeError(removal) }))
       this.fail(message)
       return null
     }

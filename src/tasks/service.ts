@@ -217,6 +217,7 @@ export class TaskService {
       idleMs: this.options.agentIdleMs ?? 1_800_000,
       requestTimeoutMs: this.options.acpRequestTimeoutMs ?? 120_000,
       environment: this.options.environment,
+      logger: this.logger,
     })
     void run.done.then(() => {
       if (state.runs.get(taskId) === run) state.runs.delete(taskId)
