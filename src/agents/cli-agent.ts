@@ -66,6 +66,8 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
   }
   return {
     ...shared,
+    // The operator's own command line is what auto mode runs (ACP only with AGENT_<NAME>_MODE=acp).
+    ...(definition.acp ? { acp: { ...definition.acp, auto: false } } : {}),
     description: `${definition.description} (command line from AGENT_${definition.name.toUpperCase()}_CMD)`,
     program,
     launch: ({ instruction }: AgentRequest) => launchFromCommandLine(override, instruction),

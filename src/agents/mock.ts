@@ -41,7 +41,7 @@ export function createMockAgent(command: string[] = mockAgentCommand()): Agent {
       args: [...prefix, MOCK_AGENT_MARKER, JSON.stringify(parseMockSpec(instruction, context))],
     }),
     // Over ACP the same executable speaks the protocol on stdio; the script still travels in argv.
-    acp: { program: file, args: [...prefix, MOCK_AGENT_MARKER, MOCK_ACP_FLAG] },
+    acp: { program: file, args: [...prefix, MOCK_AGENT_MARKER, MOCK_ACP_FLAG], auto: true },
     acpLaunch: ({ instruction, context }) => ({
       file,
       args: [...prefix, MOCK_AGENT_MARKER, MOCK_ACP_FLAG, JSON.stringify(parseMockSpec(instruction, context))],

@@ -50,13 +50,14 @@ export class AgentRegistry {
 
   /**
    * How `agent` runs now: AGENT_<NAME>_MODE when it says acp or print; on auto, acp when the
-   * agent has an ACP entry point and it is found on PATH (a CLI without one stays in print mode).
+   * agent has an ACP entry point proven to ask for approvals (AcpEntryPoint.auto), or one set by
+   * AGENT_<NAME>_ACP_CMD, and it is found on PATH (any other CLI stays in print mode).
    */
   modeOf(agent: Agent): AgentMode {
     const setting = this.modeOptions.modes?.[agent.name] ?? 'auto'
     if (setting !== 'auto') return setting
     const entry = this.acpEntryOf(agent)
-    return entry !== null && this.resolveAgentProgram(entry.program) !== null ? 'acp' : 'print'
+    return entry !== null && entry.auto === true && this.resolveAgentProgram(entry.program) !== null ? 'acp' : 'print'
   }
 
   /**
@@ -99,10 +100,10 @@ export class AgentRegistry {
     return entry !== null && this.resolveAgentProgram(entry.program) !== null
   }
 
-  /** AGENT_<NAME>_ACP_CMD, else the adapter's own entry point. */
+  /** AGENT_<NAME>_ACP_CMD (the operator's own choice, so auto takes it), else the adapter's own entry point. */
   private acpEntryOf(agent: Agent): AcpEntryPoint | null {
     const override = this.modeOptions.acpCommands?.[agent.name]
-    if (override && override.length > 0) return { program: override[0]!, args: override.slice(1) }
+    if (override && override.length > 0) return { program: override[0]!, args: override.slice(1), auto: true }
     return agent.acp ?? null
   }
 

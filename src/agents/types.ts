@@ -12,7 +12,18 @@ export type AgentMode = 'acp' | 'print'
 export type AgentModeSetting = AgentMode | 'auto'
 
 /** An ACP entry point: a program (a name on PATH or an absolute path) and its arguments. */
-export type AcpEntryPoint = { program: string; args: string[] }
+export type AcpEntryPoint = {
+  program: string
+  args: string[]
+  /**
+   * Proven here to send every tool call it does not make on its own through
+   * session/request_permission and to fail without credentials (claude-agent-acp, the mock).
+   * Only such an entry point is chosen by AGENT_<NAME>_MODE=auto: `opencode acp` was seen running
+   * bash with no permission request at all, and the other entry points were only seen answering
+   * `initialize`, so they run over ACP only when AGENT_<NAME>_MODE=acp asks for it.
+   */
+  auto?: boolean
+}
 
 /** What a task asks of an agent. `context` is the client's free-form `context` object. */
 export type AgentRequest = {

@@ -96,7 +96,7 @@ describe('print mode of every built-in CLI agent', () => {
   it('records the ACP entry point of each agent that has one', () => {
     const acp = Object.fromEntries(CLI_AGENTS.map((d) => [d.name, createCliAgent(d).acp ?? null]))
     expect(acp).toEqual({
-      claude: { program: 'claude-agent-acp', args: [] },
+      claude: { program: 'claude-agent-acp', args: [], auto: true },
       codex: { program: 'codex-acp', args: [] },
       aider: null,
       gemini: { program: 'gemini', args: ['--acp'] },

@@ -152,10 +152,18 @@ describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
       const p = registry.prepare(name, { instruction: 'x', context: null })
       return [p.mode, p.file, ...p.args]
     }
-    expect(argv('codex')).toEqual(['acp', join(bin.path, 'codex-acp')])
-    expect(argv('gemini')).toEqual(['acp', join(bin.path, 'gemini'), '--acp'])
-    expect(argv('opencode')).toEqual(['acp', join(bin.path, 'opencode'), 'acp'])
-    expect(argv('cline')).toEqual(['acp', join(bin.path, 'cline'), '--acp'])
+    // On auto only an entry point proven to ask for approvals is chosen; the others stay in print
+    // mode (opencode acp ran bash without asking) until AGENT_<NAME>_MODE=acp asks for them.
+    for (const name of ['codex', 'gemini', 'opencode', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'print', approvals: false })
+    const explicit = createAgentRegistry({ searchPath: () => bin.path, agentModes: { codex: 'acp', gemini: 'acp', opencode: 'acp', cline: 'acp' } })
+    const acpArgv = (name: string) => {
+      const p = explicit.prepare(name, { instruction: 'x', context: null })
+      return [p.mode, p.file, ...p.args]
+    }
+    expect(acpArgv('codex')).toEqual(['acp', join(bin.path, 'codex-acp')])
+    expect(acpArgv('gemini')).toEqual(['acp', join(bin.path, 'gemini'), '--acp'])
+    expect(acpArgv('opencode')).toEqual(['acp', join(bin.path, 'opencode'), 'acp'])
+    expect(acpArgv('cline')).toEqual(['acp', join(bin.path, 'cline'), '--acp'])
   })
 
   it('keeps print mode when AGENT_<NAME>_MODE=print, and refuses acp without its entry point, saying what to set', () => {

@@ -42,7 +42,8 @@ describe('the claude adapter with a fake claude on PATH', () => {
   afterAll(() => rmSync(binRoot, { recursive: true, force: true }))
 
   it('runs claude -p in the workspace without the server secrets and turns its edit into a patch', async () => {
-    await using t = await makeTaskApp({ env: { PATH: path, JWT_SECRET: 'server-secret-that-must-not-leak-0123456789', ANTHROPIC_API_KEY: 'sk-fake-for-the-fake-claude' } })
+    // Print mode by name: where the real claude-agent-acp is on the PATH too (CI), auto would pick ACP.
+    await using t = await makeTaskApp({ env: { PATH: path, AGENT_CLAUDE_MODE: 'print', JWT_SECRET: 'server-secret-that-must-not-leak-0123456789', ANTHROPIC_API_KEY: 'sk-fake-for-the-fake-claude' } })
 
     const agents = await json<{ name: string; available: boolean }[]>(await t.request('/api/agents'))
     expect(agents.body.find((a) => a.name === 'claude')!.available).toBe(true)
