@@ -64,6 +64,8 @@ type ToolState = { title: string; kind: string; status: ToolStatus; locations?: 
  */
 export class ConversationRun {
   readonly done: Promise<void>
+  /** The cancel or close under way: later calls wait for it. */
+  private stopping: Promise<void> | null = null
   private agent: AcpAgentConnection | null = null
   private loadSupported = false
   private readonly queue: string[] = []
@@ -115,9 +117,17 @@ export class ConversationRun {
     this.kick()
   }
 
-  /** Stops the turn (session/cancel, then the process group after a grace period); the task ends `cancelled`. */
-  async cancel(): Promise<void> {
-    if (this.closed) return
+  /**
+   * Stops the turn (session/cancel, then the process group after a grace period); the task ends
+   * `cancelled`. A second call while the first is under way (two DELETEs at once) waits for the
+   * first instead of stopping the agent again and recording `cancelled` for a task deleted since.
+   */
+  cancel(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return (this.stopping ??= this.cancelNow())
+  }
+
+  private async cancelNow(): Promise<void> {
     this.cancelRequested = true
     this.queue.length = 0
     this.deps.approvals.cancelTask(this.taskId)
@@ -136,8 +146,12 @@ export class ConversationRun {
   }
 
   /** Ends the conversation for good without a status change (applied, deleted, session ended). */
-  async close(): Promise<void> {
-    if (this.closed) return
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return (this.stopping ??= this.closeNow())
+  }
+
+  private async closeNow(): Promise<void> {
     this.cancelRequested = true
     this.queue.length = 0
     this.deps.approvals.cancelTask(this.taskId)

@@ -447,6 +447,9 @@ export class TaskService {
       const task = this.store.get(run.taskId)
       if (task && !FINISHED_STATUSES.has(task.status)) {
         this.store.update(run.taskId, { status: 'failed', phase: null, endedAt: now, updatedAt: now, error: SERVER_STOPPED_ERROR })
+        // Told as events too (kept in state.db), so a client resuming after the restart sees it.
+        this.options.events.publish(task.sessionId, TaskStatusEvent, { taskId: task.id, status: 'failed' })
+        this.options.events.publish(task.sessionId, TaskErrorEvent, { taskId: task.id, message: SERVER_STOPPED_ERROR })
       }
     }
   }

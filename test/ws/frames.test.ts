@@ -102,8 +102,10 @@ describe('the events of a real task and command', () => {
     await socket.until(
       () =>
         socket.json().some((f) => f.type === 'status' && f.taskId === taskId && f.status === 'completed') &&
+        // the agent's output is flushed by its own streamer and may follow the completed status
+        socket.json().some((f) => f.type === 'output' && f.taskId === taskId) &&
         socket.json().some((f) => f.type === 'error' && f.taskId === failed),
-      'one task to complete and one to fail',
+      'one task to complete with its output and one to fail',
     )
     const types = new Set<string>()
     for (const frame of socket.json().slice(1)) {
