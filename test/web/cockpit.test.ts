@@ -116,6 +116,8 @@ describe('the web cockpit in Chromium', () => {
   it('resizes the shell when the layout changes', async () => {
     /** Runs `stty size` after a marker line and reads `rows cols` from the line after the marker. */
     const shellSize = async (marker: string) => {
+      // A viewport change re-lays the page out and can move focus off the terminal: type into it.
+      await page.focus('.xterm-helper-textarea')
       await page.keyboard.type(`echo ${marker}; stty size\n`)
       const size = await page.waitForFunction(
         (wanted: string) => {
