@@ -1,69 +1,6 @@
 import type { Database, Statement } from 'bun:sqlite'
-
-export type ApprovalStatus = 'pending' | 'allowed' | 'rejected' | 'expired' | 'cancelled'
-export type ApprovalOutcome = Exclude<ApprovalStatus, 'pending'>
-export type ApprovalBy = 'client' | 'policy' | 'timeout' | 'cancel'
-export type ApprovalOption = { optionId: string; name: string; kind: 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always' }
-export type ApprovalTool = { title: string; kind: string; command?: string; paths?: string[] }
-
-/** One permission request of an agent and how it was answered (GET /api/tasks/{id}/approvals). */
-export type ApprovalRecord = {
-  messageId: string
-  taskId: string
-  content: string
-  tool: ApprovalTool
-  options: ApprovalOption[]
-  status: ApprovalStatus
-  createdAt: string
-  expiresAt: string | null
-  resolvedAt: string | null
-  outcome: ApprovalOutcome | null
-  optionId: string | null
-  by: ApprovalBy | null
-}
-
-export type ApprovalChanges = Partial<Pick<ApprovalRecord, 'status' | 'resolvedAt' | 'outcome' | 'optionId' | 'by'>>
-
-export interface ApprovalStore {
-  /** Throws for a messageId that is already there. */
-  insert(approval: ApprovalRecord): void
-  get(messageId: string): ApprovalRecord | undefined
-  /** Returns the updated record; throws for an unknown messageId. */
-  update(messageId: string, changes: ApprovalChanges): ApprovalRecord
-  /** A task's approvals, oldest first. */
-  list(taskId: string): ApprovalRecord[]
-  /** Every approval still pending (at start-up they belong to agents that are gone). */
-  listPending(): ApprovalRecord[]
-}
-
-export class MemoryApprovalStore implements ApprovalStore {
-  private readonly approvals = new Map<string, ApprovalRecord>()
-
-  insert(approval: ApprovalRecord): void {
-    if (this.approvals.has(approval.messageId)) throw new Error(`approval ${approval.messageId} already exists`)
-    this.approvals.set(approval.messageId, structuredClone(approval))
-  }
-
-  get(messageId: string): ApprovalRecord | undefined {
-    const approval = this.approvals.get(messageId)
-    return approval ? structuredClone(approval) : undefined
-  }
-
-  update(messageId: string, changes: ApprovalChanges): ApprovalRecord {
-    const approval = this.approvals.get(messageId)
-    if (!approval) throw new Error(`approval ${messageId} does not exist`)
-    Object.assign(approval, changes)
-    return structuredClone(approval)
-  }
-
-  list(taskId: string): ApprovalRecord[] {
-    return [...this.approvals.values()].filter((a) => a.taskId === taskId).map((a) => structuredClone(a))
-  }
-
-  listPending(): ApprovalRecord[] {
-    return [...this.approvals.values()].filter((a) => a.status === 'pending').map((a) => structuredClone(a))
-  }
-}
+import type { ApprovalOutcome, ApprovalResolver, ApprovalTool, PermissionOption } from '../tasks/conversation-events'
+import type { ApprovalChanges, ApprovalRecord, ApprovalStatus, ApprovalStore } from '../tasks/conversation-store'
 
 type ApprovalRow = {
   message_id: string
@@ -86,14 +23,14 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     taskId: row.task_id,
     content: row.content,
     tool: JSON.parse(row.tool) as ApprovalTool,
-    options: JSON.parse(row.options) as ApprovalOption[],
+    options: JSON.parse(row.options) as PermissionOption[],
     status: row.status as ApprovalStatus,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     resolvedAt: row.resolved_at,
     outcome: row.outcome as ApprovalOutcome | null,
     optionId: row.option_id,
-    by: row.by as ApprovalBy | null,
+    by: row.by as ApprovalResolver | null,
   }
 }
 

@@ -32,12 +32,14 @@ export type ApprovalRecord = {
   by: ApprovalResolver | null
 }
 
+export type ApprovalChanges = Partial<Pick<ApprovalRecord, 'status' | 'resolvedAt' | 'outcome' | 'optionId' | 'by'>>
+
 export interface ApprovalStore {
   /** Throws on a duplicate messageId. */
   insert(approval: ApprovalRecord): void
   get(messageId: string): ApprovalRecord | undefined
   /** Returns the updated record; throws for an unknown id. */
-  update(messageId: string, changes: Partial<Pick<ApprovalRecord, 'status' | 'resolvedAt' | 'outcome' | 'optionId' | 'by'>>): ApprovalRecord
+  update(messageId: string, changes: ApprovalChanges): ApprovalRecord
   list(taskId: string): ApprovalRecord[]
   /** Every pending approval (at start-up nobody waits on them any more). */
   listPending(): ApprovalRecord[]
@@ -98,7 +100,7 @@ export class MemoryApprovalStore implements ApprovalStore {
     return approval ? { ...approval } : undefined
   }
 
-  update(messageId: string, changes: Partial<Pick<ApprovalRecord, 'status' | 'resolvedAt' | 'outcome' | 'optionId' | 'by'>>): ApprovalRecord {
+  update(messageId: string, changes: ApprovalChanges): ApprovalRecord {
     const approval = this.byId.get(messageId)
     if (!approval) throw new Error(`no approval ${messageId}`)
     Object.assign(approval, changes)
