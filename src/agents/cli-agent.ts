@@ -1,7 +1,7 @@
 import { ConfigError } from '../config'
 import { launchFromCommandLine, parseAgentCommandLine } from './command-line'
 import { missingCredentials, type Credentials } from './credentials'
-import type { AcpEntryPoint, Agent, AgentPrompt, AgentRequest, PreparedRun } from './types'
+import type { AcpEntryPoint, Agent, AgentMode, AgentPrompt, AgentRequest, PreparedRun } from './types'
 
 type Env = Readonly<Record<string, string>>
 
@@ -17,10 +17,11 @@ export type CliAgentDefinition = {
   /** What it needs to reach a model; checked before it starts (see credentials.ts). */
   credentials: Credentials
   /**
-   * The argv and environment it finally runs with, from the child environment: endpoints given
-   * as variables that the CLI only takes as flags, and the settings that keep print mode safe.
+   * The argv and environment it finally runs with in `mode`, from the child environment and the
+   * mode's argv (print mode's `args`, or the ACP entry point's): endpoints given as variables
+   * that the CLI only takes as flags, and the settings that keep each mode safe.
    */
-  prepare?(args: readonly string[], env: Env): { args: string[]; env: Record<string, string> }
+  prepare?(args: readonly string[], env: Env, mode: AgentMode): { args: string[]; env: Record<string, string> }
   /** Its Agent Client Protocol entry point, as verified against the pinned version. */
   acp?: AcpEntryPoint
   /** See Agent.failureHint. */
@@ -29,16 +30,19 @@ export type CliAgentDefinition = {
   answer?(prompt: AgentPrompt, reply: string): string
 }
 
-function prepareRun(definition: CliAgentDefinition, env: Env, args: readonly string[]): PreparedRun {
+function prepareRun(definition: CliAgentDefinition, env: Env, args: readonly string[], mode: AgentMode): PreparedRun {
   const missing = missingCredentials(definition.name, definition.credentials, env)
   if (missing !== null) return { error: missing }
-  return definition.prepare ? definition.prepare(args, env) : { args: [...args], env: { ...env } }
+  return definition.prepare ? definition.prepare(args, env, mode) : { args: [...args], env: { ...env } }
 }
 
 /**
  * Builds an Agent from a definition and the optional AGENT_<NAME>_CMD override. A broken override
  * is a start-up error (ConfigError naming the variable), not a task that fails later. An override
- * is run as written: neither the credential check nor the adapter's flags apply to it.
+ * is run as written in print mode: neither the credential check nor the adapter's flags apply to
+ * it. Its ACP entry point is still the adapter's, so acp mode keeps the adapter's preparation
+ * (AGENT_<NAME>_ACP_CMD replaces only that command line: the safety settings travel in the
+ * environment, which the operator's command line does not carry).
  */
 export function createCliAgent(definition: CliAgentDefinition, override?: string): Agent {
   const shared = {
@@ -53,7 +57,7 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
       description: definition.description,
       program: definition.program,
       launch: ({ instruction }: AgentRequest) => ({ file: definition.program, args: definition.args(instruction) }),
-      prepareRun: (env, args) => prepareRun(definition, env, args),
+      prepareRun: (env, args, mode) => prepareRun(definition, env, args, mode),
       ...(definition.detectPrompt ? { detectPrompt: definition.detectPrompt } : {}),
       ...(definition.answer ? { answer: definition.answer } : {}),
     }
@@ -71,5 +75,6 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
     description: `${definition.description} (command line from AGENT_${definition.name.toUpperCase()}_CMD)`,
     program,
     launch: ({ instruction }: AgentRequest) => launchFromCommandLine(override, instruction),
+    prepareRun: (env, args, mode) => (mode === 'acp' ? prepareRun(definition, env, args, mode) : { args: [...args], env: { ...env } }),
   }
 }

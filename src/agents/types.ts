@@ -71,11 +71,12 @@ export interface Agent {
   readonly envVars: readonly string[]
   /**
    * Called with the child environment (the clean base plus this agent's envVars) and the argv of
-   * `launch` right before the agent starts: checks its credentials (none → `{error}` naming what
-   * to set, never a silent hosted fallback or a hang) and adds the flags and variables its CLI
-   * needs (endpoints, safe permissions). Absent: the agent runs as launched.
+   * the mode's command line (`launch` in print mode, the ACP entry point in acp mode) right before
+   * the agent starts: checks its credentials (none → `{error}` naming what to set, never a silent
+   * hosted fallback or a hang) and adds the flags and variables its CLI needs in that mode
+   * (endpoints, safe permissions). Absent: the agent runs as launched.
    */
-  prepareRun?(env: Readonly<Record<string, string>>, args: readonly string[]): PreparedRun
+  prepareRun?(env: Readonly<Record<string, string>>, args: readonly string[], mode: AgentMode): PreparedRun
   /** Refuses a request this agent cannot run (throws BadRequestError) before a task is accepted. */
   validate?(request: AgentRequest): void
   launch(request: AgentRequest): AgentLaunch

@@ -52,6 +52,9 @@ function credentialsHint(agent: PreparedAgent['agent'], reason: string): string 
   return `Set ${keys.join(' or ')} in the server's environment (or log ${agent.name} in on this machine), then send a follow-up.`
 }
 
+/** The adapter refused to start the agent (no credentials): its sentence is the task's error as is. */
+class AgentNotReadyError extends Error {}
+
 type ToolState = { title: string; kind: string; status: ToolStatus; locations?: ToolLocation[] }
 
 /**
@@ -240,8 +243,8 @@ export class ConversationRun {
     } catch (error) {
       this.flushMessage()
       if (this.cancelRequested) return false
-      const reason = error instanceof AcpAgentError ? error.message : `Agent ${this.prepared.agent.name} failed: ${(error as Error).message}`
-      const hint = credentialsHint(this.prepared.agent, reason) ?? this.prepared.agent.failureHint?.(this.deps.environment) ?? null
+      const reason = error instanceof AcpAgentError || error instanceof AgentNotReadyError ? error.message : `Agent ${this.prepared.agent.name} failed: ${(error as Error).message}`
+      const hint = error instanceof AgentNotReadyError ? null : (credentialsHint(this.prepared.agent, reason) ?? this.prepared.agent.failureHint?.(this.deps.environment) ?? null)
       await this.agent?.kill()
       this.agent = null
       this.deps.approvals.cancelTask(this.taskId)
@@ -258,16 +261,22 @@ export class ConversationRun {
       spawned()
       return this.agent
     }
-    const { agent: adapter, file, args } = this.prepared
+    const { agent: adapter, file } = this.prepared
+    // The same per-agent preparation as print mode, before anything starts: the credential check
+    // (none → the task fails at once naming what to set) and the endpoints and permission
+    // settings the ACP entry point needs.
+    const baseEnv = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, adapter.envVars), ...sessionMarkerEnv(this.deps.sessionId) })
+    const run = adapter.prepareRun ? adapter.prepareRun(baseEnv, this.prepared.args, 'acp') : { args: [...this.prepared.args], env: baseEnv }
+    if ('error' in run) throw new AgentNotReadyError(run.error)
     const restarting = this.deps.store.get(this.taskId)!.agentSessionId ?? null
     this.output ??= new OutputStreamer((data) => this.deps.publish(OutputEvent, { taskId: this.taskId, data }), DEFAULT_OUTPUT_STREAM_LIMITS)
     const connection = AcpAgentConnection.start(
       {
         name: adapter.name,
         file,
-        args,
+        args: run.args,
         cwd: dir,
-        env: buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, adapter.envVars), ...sessionMarkerEnv(this.deps.sessionId) }),
+        env: run.env,
         requestTimeoutMs: this.deps.requestTimeoutMs,
         killGraceMs: KILL_GRACE_MS,
       },

@@ -167,7 +167,7 @@ export class TaskRun {
     const { agent, file } = this.prepared
     const sessionId = this.deps.store.get(this.taskId)!.sessionId
     const baseEnv = buildChildEnv(this.deps.environment, { ...pickEnv(this.deps.environment, agent.envVars), TERM: 'xterm-256color', ...sessionMarkerEnv(sessionId) })
-    const run = agent.prepareRun ? agent.prepareRun(baseEnv, this.prepared.args) : { args: this.prepared.args, env: baseEnv }
+    const run = agent.prepareRun ? agent.prepareRun(baseEnv, this.prepared.args, 'print') : { args: this.prepared.args, env: baseEnv }
     if ('error' in run) {
       this.finish({ status: 'failed', error: run.error })
       return null

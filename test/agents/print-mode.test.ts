@@ -19,7 +19,7 @@ function withHome<T>(body: (home: string) => T): T {
 }
 
 function prepare(agent: Agent, env: Record<string, string>): PreparedRun {
-  return agent.prepareRun!(env, agent.launch({ instruction: 'Fix the login bug', context: null }).args)
+  return agent.prepareRun!(env, agent.launch({ instruction: 'Fix the login bug', context: null }).args, 'print')
 }
 
 const keyOf: Record<string, string> = { claude: 'ANTHROPIC_API_KEY', codex: 'CODEX_API_KEY', aider: 'OPENAI_API_KEY', gemini: 'GEMINI_API_KEY', opencode: 'ANTHROPIC_API_KEY', cline: 'CLINE_API_KEY' }
