@@ -24,6 +24,8 @@ export type CliAgentDefinition = {
   prepare?(args: readonly string[], env: Env, mode: AgentMode): { args: string[]; env: Record<string, string> }
   /** Its Agent Client Protocol entry point, as verified against the pinned version. */
   acp?: AcpEntryPoint
+  /** See Agent.acpAuthMethod. */
+  acpAuthMethod?(env: Env, offered: readonly string[]): string | null
   /** See Agent.failureHint. */
   failureHint?(environment: Readonly<Record<string, string | undefined>>): string | null
   detectPrompt?(outputTail: string): AgentPrompt | null
@@ -49,6 +51,7 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
     name: definition.name,
     envVars: definition.envVars,
     ...(definition.acp ? { acp: definition.acp } : {}),
+    ...(definition.acpAuthMethod ? { acpAuthMethod: definition.acpAuthMethod } : {}),
     ...(definition.failureHint ? { failureHint: definition.failureHint } : {}),
   }
   if (override === undefined) {

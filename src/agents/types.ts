@@ -86,6 +86,12 @@ export interface Agent {
    */
   readonly acp?: AcpEntryPoint
   /**
+   * Which of the auth methods the ACP entry point's `initialize` offered to `authenticate` with
+   * before session/new, given the environment it runs with (codex-acp answers session/new with
+   * "Authentication required" until told which key variable to use); null: none (its own login).
+   */
+  acpAuthMethod?(env: Readonly<Record<string, string>>, offered: readonly string[]): string | null
+  /**
    * The ACP command line for one request, when it depends on the request (the mock carries its
    * script in argv); otherwise `acp` is used as it is.
    */

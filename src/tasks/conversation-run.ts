@@ -289,8 +289,10 @@ export class ConversationRun {
     this.agent = connection
     spawned()
     try {
-      const { loadSession } = await connection.initialize()
+      const { loadSession, authMethods } = await connection.initialize()
       this.loadSupported = loadSession
+      const authMethod = adapter.acpAuthMethod?.(run.env, authMethods) ?? null
+      if (authMethod !== null) await connection.authenticate(authMethod)
       let loaded = false
       let loadFailure = ''
       if (restarting !== null && this.loadSupported) {

@@ -62,6 +62,19 @@ describe('print mode of every built-in CLI agent', () => {
     expect(run.args).toContain('workspace-write')
   })
 
+  it('runs codex-acp with every command asked (untrusted), the endpoint as a config flag, and authenticates with the key that is set', () => {
+    const codex = createCliAgent(CLI_AGENTS.find((d) => d.name === 'codex')!)
+    const env = { HOME: '/nonexistent', OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }
+    const run = codex.prepareRun!(env, ['-c', 'model="mine"'], 'acp') as { args: string[] }
+    expect(run.args).toEqual(['-c', 'approval_policy="untrusted"', '-c', 'sandbox_mode="danger-full-access"', '-c', 'openai_base_url="http://127.0.0.1:9/v1"', '-c', 'model="mine"'])
+    const offered = ['chatgpt', 'codex-api-key', 'openai-api-key']
+    expect(codex.acpAuthMethod!(env, offered)).toBe('openai-api-key')
+    expect(codex.acpAuthMethod!({ ...env, CODEX_API_KEY: 'c' }, offered)).toBe('codex-api-key')
+    expect(codex.acpAuthMethod!({ HOME: '/nonexistent' }, offered)).toBeNull()
+    expect(codex.acpAuthMethod!(env, ['chatgpt'])).toBeNull()
+    expect('error' in codex.prepareRun!({ HOME: '/nonexistent' }, [], 'acp')).toBe(true)
+  })
+
   it('trusts the task workspace for gemini, so auto_edit is not silently dropped', () => {
     const gemini = createCliAgent(CLI_AGENTS.find((d) => d.name === 'gemini')!)
     const run = prepare(gemini, { HOME: '/nonexistent', GEMINI_API_KEY: 'k' }) as { args: string[]; env: Record<string, string> }
@@ -97,7 +110,7 @@ describe('print mode of every built-in CLI agent', () => {
     const acp = Object.fromEntries(CLI_AGENTS.map((d) => [d.name, createCliAgent(d).acp ?? null]))
     expect(acp).toEqual({
       claude: { program: 'claude-agent-acp', args: [], auto: true },
-      codex: { program: 'codex-acp', args: [] },
+      codex: { program: 'codex-acp', args: [], auto: true },
       aider: null,
       gemini: { program: 'gemini', args: ['--acp'] },
       opencode: { program: 'opencode', args: ['acp'] },

@@ -137,9 +137,11 @@ describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
 
   it('runs an agent over ACP when its entry point is on PATH (auto), in print mode when only its CLI is', () => {
     using bin = binWith('claude', 'claude-agent-acp', 'codex', 'aider')
+    using withAcp = binWith('codex', 'codex-acp')
     const registry = createAgentRegistry({ searchPath: () => bin.path })
     expect(info(registry, 'claude')).toMatchObject({ available: true, mode: 'acp', approvals: true })
     expect(info(registry, 'codex')).toMatchObject({ available: true, mode: 'print', approvals: false })
+    expect(info(createAgentRegistry({ searchPath: () => withAcp.path }), 'codex')).toMatchObject({ available: true, mode: 'acp', approvals: true })
     expect(info(registry, 'aider')).toMatchObject({ available: true, mode: 'print', approvals: false })
     const prepared = registry.prepare('claude', { instruction: 'hi', context: null })
     expect(prepared).toMatchObject({ mode: 'acp', file: join(bin.path, 'claude-agent-acp'), args: [] })
@@ -152,9 +154,10 @@ describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
       const p = registry.prepare(name, { instruction: 'x', context: null })
       return [p.mode, p.file, ...p.args]
     }
-    // On auto only an entry point proven to ask for approvals is chosen; the others stay in print
-    // mode (opencode acp ran bash without asking) until AGENT_<NAME>_MODE=acp asks for them.
-    for (const name of ['codex', 'gemini', 'opencode', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'print', approvals: false })
+    // On auto only an entry point proven to ask for approvals is chosen (codex-acp, with the
+    // adapter's settings); the others stay in print mode until AGENT_<NAME>_MODE=acp asks for them.
+    expect(info(registry, 'codex')).toMatchObject({ mode: 'acp', approvals: true })
+    for (const name of ['gemini', 'opencode', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'print', approvals: false })
     const explicit = createAgentRegistry({ searchPath: () => bin.path, agentModes: { codex: 'acp', gemini: 'acp', opencode: 'acp', cline: 'acp' } })
     const acpArgv = (name: string) => {
       const p = explicit.prepare(name, { instruction: 'x', context: null })

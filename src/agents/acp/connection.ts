@@ -82,8 +82,8 @@ export class AcpAgentConnection {
     return this.exit === null
   }
 
-  /** `initialize`; returns whether the agent offers `session/load`. */
-  async initialize(): Promise<{ loadSession: boolean }> {
+  /** `initialize`; returns whether the agent offers `session/load`, and the ids of its auth methods. */
+  async initialize(): Promise<{ loadSession: boolean; authMethods: string[] }> {
     const response = await this.call('initialize', this.options.requestTimeoutMs, 'ACP_REQUEST_TIMEOUT_SECONDS', () =>
       this.connection.agent.request('initialize', {
         protocolVersion: acp.PROTOCOL_VERSION,
@@ -92,7 +92,12 @@ export class AcpAgentConnection {
         clientInfo: { name: 'cockpit-coder', version: VERSION },
       }),
     )
-    return { loadSession: response.agentCapabilities?.loadSession === true }
+    return { loadSession: response.agentCapabilities?.loadSession === true, authMethods: (response.authMethods ?? []).map((method) => method.id) }
+  }
+
+  /** `authenticate` with one of the methods `initialize` offered (codex-acp wants it before session/new). */
+  async authenticate(methodId: string): Promise<void> {
+    await this.call('authenticate', this.options.requestTimeoutMs, 'ACP_REQUEST_TIMEOUT_SECONDS', () => this.connection.agent.request('authenticate', { methodId }))
   }
 
   async newSession(cwd: string): Promise<string> {
