@@ -42,7 +42,12 @@ export const codex: CliAgentDefinition = {
     if (endpoint.length === 0 || args[0] !== 'exec') return { args: [...args], env: { ...env } }
     return { args: ['exec', ...endpoint, ...args.slice(1)], env: { ...env } }
   },
-  acp: { program: 'codex-acp', args: [], auto: true },
+  acp: {
+    program: 'codex-acp',
+    args: [],
+    auto: true,
+    description: 'OpenAI Codex over ACP (codex-acp), every command but read-only ones and every edit asks for approval',
+  },
   // codex-acp 0.16 answers session/new with "Authentication required" until `authenticate` names
   // the key variable (its methods: chatgpt, codex-api-key, openai-api-key). With neither key set,
   // its own login (CODEX_HOME/auth.json) is used.

@@ -13,6 +13,12 @@ import { dirFrom } from './credentials'
  * `--`, so a word like `-v` stays text): they join back to exactly the instruction.
  */
 const PRINT_MODE_PERMISSIONS = { bash: 'deny', webfetch: 'deny', websearch: 'deny', external_directory: 'deny', edit: 'allow' }
+/**
+ * `opencode acp` with its default permissions ran bash with no session/request_permission at all:
+ * over ACP the same tools are set to "ask" (opencode then sends a permission request for each
+ * call), edits included, so APPROVAL_POLICY decides them as it does for every ACP agent.
+ */
+const ACP_MODE_PERMISSIONS = { bash: 'ask', webfetch: 'ask', websearch: 'ask', external_directory: 'ask', edit: 'ask' }
 
 function userConfig(text: string | undefined): Record<string, unknown> {
   if (!text) return {}
@@ -25,13 +31,22 @@ function userConfig(text: string | undefined): Record<string, unknown> {
 }
 
 export function printModeConfig(env: Readonly<Record<string, string>>): string {
+  return configFor(env, PRINT_MODE_PERMISSIONS)
+}
+
+export function acpModeConfig(env: Readonly<Record<string, string>>): string {
+  return configFor(env, ACP_MODE_PERMISSIONS)
+}
+
+/** The user's own config (OPENCODE_CONFIG_CONTENT) with the mode's permissions over it. */
+function configFor(env: Readonly<Record<string, string>>, permissions: Readonly<Record<string, string>>): string {
   const config = userConfig(env.OPENCODE_CONFIG_CONTENT)
   const permission = typeof config.permission === 'object' && config.permission !== null ? config.permission : typeof config.permission === 'string' ? { '*': config.permission } : {}
   const disabled = Array.isArray(config.disabled_providers) ? config.disabled_providers.filter((p): p is string => typeof p === 'string') : []
   const hostedAllowed = (env.OPENCODE_API_KEY ?? '') !== ''
   return JSON.stringify({
     ...config,
-    permission: { ...permission, ...PRINT_MODE_PERMISSIONS },
+    permission: { ...permission, ...permissions },
     disabled_providers: hostedAllowed ? disabled : [...new Set([...disabled, 'opencode'])],
     autoupdate: false,
     share: 'disabled',
@@ -62,6 +77,6 @@ export const opencode: CliAgentDefinition = {
     files: (env) => [`${dirFrom(env, 'XDG_DATA_HOME', '.local', 'share')}/opencode/auth.json`],
     hint: 'or log in once with `opencode auth login` as the user running the server',
   },
-  prepare: (args, env) => ({ args: [...args], env: { ...env, OPENCODE_CONFIG_CONTENT: printModeConfig(env) } }),
-  acp: { program: 'opencode', args: ['acp'] },
+  prepare: (args, env, mode) => ({ args: [...args], env: { ...env, OPENCODE_CONFIG_CONTENT: mode === 'acp' ? acpModeConfig(env) : printModeConfig(env) } }),
+  acp: { program: 'opencode', args: ['acp'], auto: true, description: 'opencode over ACP (opencode acp), shell, web and edits ask for approval' },
 }

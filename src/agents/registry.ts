@@ -38,7 +38,8 @@ export class AgentRegistry {
   list(): AgentInfo[] {
     return [...this.agents.values()].map((agent) => {
       const mode = this.modeOf(agent)
-      return { name: agent.name, available: this.availableIn(agent, mode), description: agent.description, mode, approvals: mode === 'acp' }
+      const description = mode === 'acp' ? (this.acpEntryOf(agent)?.description ?? agent.description) : agent.description
+      return { name: agent.name, available: this.availableIn(agent, mode), description, mode, approvals: mode === 'acp' }
     })
   }
 
@@ -103,7 +104,9 @@ export class AgentRegistry {
   /** AGENT_<NAME>_ACP_CMD (the operator's own choice, so auto takes it), else the adapter's own entry point. */
   private acpEntryOf(agent: Agent): AcpEntryPoint | null {
     const override = this.modeOptions.acpCommands?.[agent.name]
-    if (override && override.length > 0) return { program: override[0]!, args: override.slice(1), auto: true }
+    if (override && override.length > 0) {
+      return { program: override[0]!, args: override.slice(1), auto: true, description: `${agent.name} over ACP (command line from AGENT_${agent.name.toUpperCase()}_ACP_CMD)` }
+    }
     return agent.acp ?? null
   }
 

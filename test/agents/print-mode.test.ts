@@ -106,15 +106,31 @@ describe('print mode of every built-in CLI agent', () => {
     expect(cline.detectPrompt!(`${warned}y\n[apply_patch] hello.txt\n`)).toBeNull()
   })
 
-  it('records the ACP entry point of each agent that has one', () => {
+  it('records the ACP entry point of each agent that has one; auto only for those proven to ask (test/agents-real)', () => {
     const acp = Object.fromEntries(CLI_AGENTS.map((d) => [d.name, createCliAgent(d).acp ?? null]))
-    expect(acp).toEqual({
+    expect(acp).toMatchObject({
       claude: { program: 'claude-agent-acp', args: [], auto: true },
       codex: { program: 'codex-acp', args: [], auto: true },
       aider: null,
       gemini: { program: 'gemini', args: ['--acp'] },
-      opencode: { program: 'opencode', args: ['acp'] },
+      opencode: { program: 'opencode', args: ['acp'], auto: true },
       cline: { program: 'cline', args: ['--acp'] },
     })
+  })
+
+  it('asks for opencode bash, the web and edits over ACP, over a user config that allows them, with its free hosted provider disabled', () => {
+    const opencode = createCliAgent(CLI_AGENTS.find((d) => d.name === 'opencode')!)
+    const user = JSON.stringify({ permission: { '*': 'allow', bash: { 'git *': 'allow' } }, disabled_providers: ['x'], model: 'anthropic/claude' })
+    const run = opencode.prepareRun!({ HOME: '/nonexistent', ANTHROPIC_API_KEY: 'k', OPENCODE_CONFIG_CONTENT: user }, ['acp'], 'acp') as { args: string[]; env: Record<string, string> }
+    expect(run.args).toEqual(['acp'])
+    const config = JSON.parse(run.env.OPENCODE_CONFIG_CONTENT!) as Record<string, unknown>
+    expect(config).toMatchObject({ model: 'anthropic/claude', permission: { '*': 'allow', bash: 'ask', webfetch: 'ask', websearch: 'ask', external_directory: 'ask', edit: 'ask' } })
+    expect(config.disabled_providers).toEqual(['x', 'opencode'])
+    // AGENT_OPENCODE_CMD overrides print mode only: over ACP the adapter's settings still apply.
+    const overridden = createCliAgent(CLI_AGENTS.find((d) => d.name === 'opencode')!, 'my-opencode run')
+    const acpRun = overridden.prepareRun!({ HOME: '/nonexistent', ANTHROPIC_API_KEY: 'k' }, ['acp'], 'acp') as { env: Record<string, string> }
+    expect(JSON.parse(acpRun.env.OPENCODE_CONFIG_CONTENT!)).toMatchObject({ permission: { bash: 'ask' } })
+    expect('error' in overridden.prepareRun!({ HOME: '/nonexistent' }, ['acp'], 'acp')).toBe(true)
+    expect(overridden.prepareRun!({ HOME: '/nonexistent' }, ['run', 'x'], 'print')).toEqual({ args: ['run', 'x'], env: { HOME: '/nonexistent' } })
   })
 })

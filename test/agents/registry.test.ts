@@ -154,10 +154,11 @@ describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
       const p = registry.prepare(name, { instruction: 'x', context: null })
       return [p.mode, p.file, ...p.args]
     }
-    // On auto only an entry point proven to ask for approvals is chosen (codex-acp, with the
-    // adapter's settings); the others stay in print mode until AGENT_<NAME>_MODE=acp asks for them.
-    expect(info(registry, 'codex')).toMatchObject({ mode: 'acp', approvals: true })
-    for (const name of ['gemini', 'opencode', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'print', approvals: false })
+    // On auto only an entry point proven to ask for approvals is chosen (codex-acp and opencode
+    // acp, with the adapter's settings); the others stay in print mode until
+    // AGENT_<NAME>_MODE=acp asks for them.
+    for (const name of ['codex', 'opencode']) expect(info(registry, name)).toMatchObject({ mode: 'acp', approvals: true, description: expect.stringContaining('over ACP') })
+    for (const name of ['gemini', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'print', approvals: false })
     const explicit = createAgentRegistry({ searchPath: () => bin.path, agentModes: { codex: 'acp', gemini: 'acp', opencode: 'acp', cline: 'acp' } })
     const acpArgv = (name: string) => {
       const p = explicit.prepare(name, { instruction: 'x', context: null })
@@ -181,7 +182,7 @@ describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
   it('replaces the ACP command line with AGENT_<NAME>_ACP_CMD, split like a shell without running one', () => {
     using bin = binWith('my-acp')
     const registry = createAgentRegistry({ searchPath: () => bin.path, agentAcpCommands: { claude: 'my-acp --flag "two words"' } })
-    expect(info(registry, 'claude')).toMatchObject({ available: true, mode: 'acp' })
+    expect(info(registry, 'claude')).toMatchObject({ available: true, mode: 'acp', approvals: true, description: 'claude over ACP (command line from AGENT_CLAUDE_ACP_CMD)' })
     expect(registry.prepare('claude', { instruction: 'hi', context: null })).toMatchObject({ file: join(bin.path, 'my-acp'), args: ['--flag', 'two words'] })
     expect(() => createAgentRegistry({ searchPath: () => bin.path, agentAcpCommands: { claude: 'unterminated "quote' } })).toThrow(ConfigError)
     expect(() => createAgentRegistry({ searchPath: () => bin.path, agentAcpCommands: { claude: 'unterminated "quote' } })).toThrow(/AGENT_CLAUDE_ACP_CMD/)
