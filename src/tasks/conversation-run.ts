@@ -236,6 +236,8 @@ export class ConversationRun {
       this.flushMessage()
       if (this.cancelRequested) return false
       if (stop === 'refusal' || stop === 'max_tokens' || stop === 'max_turn_requests') this.echo('agent', `(the turn ended early: ${stop.replaceAll('_', ' ')})`)
+      // Nobody cancelled: the agent ended the turn itself (codex-acp does on a rejected command).
+      if (stop === 'cancelled') this.echo('agent', `(${this.prepared.agent.name} stopped the turn; a follow-up goes on from here)`)
       this.setStatus('running', 'diff')
       await this.savePatches(dir)
       this.setStatus('completed', null, { endedAt: new Date().toISOString() })

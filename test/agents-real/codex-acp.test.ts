@@ -89,6 +89,8 @@ describe.skipIf(bin === null)('the real codex-acp over ACP', () => {
     expect(answer.body).toMatchObject({ outcome: 'rejected' })
     await s.status(taskId, 'completed', undefined, completedSeq)
     expect(existsSync(join(workspace, 'rejected-by-phone.txt'))).toBe(false)
+    // codex ends the turn on a rejection (stopReason cancelled): the conversation says so.
+    expect(s.events.of(taskId, 'message').at(-1)).toMatchObject({ role: 'agent', content: '(codex stopped the turn; a follow-up goes on from here)' })
     const after = await s.api<{ patches: { file: string }[] }>(`/api/tasks/${taskId}/patches`)
     expect(after.body.patches.map((p) => p.file).sort()).toEqual(['allowed-by-phone.txt', 'hello.txt'])
     // The model's request for the follow-up carries the first turn: the same conversation.
