@@ -33,7 +33,7 @@ export const claude: CliAgentDefinition = {
     files: (env) => [`${dirFrom(env, 'CLAUDE_CONFIG_DIR', '.claude')}/.credentials.json`],
     hint: 'or log in once with `claude` as the user running the server (ANTHROPIC_BASE_URL points it at another endpoint)',
   },
-  acp: { program: 'claude-agent-acp', args: [], auto: true, description: 'Claude Code over ACP (claude-agent-acp), edits and shell commands ask for approval' },
+  acp: { program: 'claude-agent-acp', args: [], auto: true, description: 'Claude Code over ACP (claude-agent-acp), shell commands ask for approval; edits by APPROVAL_POLICY' },
   // Claude Code refuses its permission bypass when run as root unless IS_SANDBOX=1 says the
   // machine is a throwaway sandbox; the variable is passed through when the server has it.
   failureHint: (environment) =>

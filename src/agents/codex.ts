@@ -9,6 +9,8 @@ import { dirFrom } from './credentials'
  * allows /tmp and $TMPDIR by default: excluded, so commands are confined to the workspace.
  * codex 0.17x ignores the OPENAI_BASE_URL variable, so it becomes `-c openai_base_url=…`.
  */
+const SANDBOX_ARGS = ['--sandbox', 'workspace-write', '-c', 'sandbox_workspace_write.exclude_slash_tmp=true', '-c', 'sandbox_workspace_write.exclude_tmpdir_env_var=true']
+
 /**
  * codex-acp's session presets (read-only, auto, full-access) all let codex run commands without
  * asking (sandboxed, or not at all in full-access): `untrusted` makes every command but codex's
@@ -19,8 +21,6 @@ import { dirFrom } from './credentials'
  * sandbox_mode="workspace-write"' confines approved commands too, where bubblewrap is installed.
  */
 const ACP_ARGS = ['-c', 'approval_policy="untrusted"', '-c', 'sandbox_mode="danger-full-access"']
-
-const SANDBOX_ARGS = ['--sandbox', 'workspace-write', '-c', 'sandbox_workspace_write.exclude_slash_tmp=true', '-c', 'sandbox_workspace_write.exclude_tmpdir_env_var=true']
 
 export const codex: CliAgentDefinition = {
   name: 'codex',
@@ -46,7 +46,7 @@ export const codex: CliAgentDefinition = {
     program: 'codex-acp',
     args: [],
     auto: true,
-    description: 'OpenAI Codex over ACP (codex-acp), every command but read-only ones and every edit asks for approval',
+    description: 'OpenAI Codex over ACP (codex-acp), every command except read-only ones asks for approval; edits by APPROVAL_POLICY',
   },
   // codex-acp 0.16 answers session/new with "Authentication required" until `authenticate` names
   // the key variable (its methods: chatgpt, codex-api-key, openai-api-key). With neither key set,

@@ -78,5 +78,5 @@ export const opencode: CliAgentDefinition = {
     hint: 'or log in once with `opencode auth login` as the user running the server',
   },
   prepare: (args, env, mode) => ({ args: [...args], env: { ...env, OPENCODE_CONFIG_CONTENT: mode === 'acp' ? acpModeConfig(env) : printModeConfig(env) } }),
-  acp: { program: 'opencode', args: ['acp'], auto: true, description: 'opencode over ACP (opencode acp), shell, web and edits ask for approval' },
+  acp: { program: 'opencode', args: ['acp'], auto: true, description: 'opencode over ACP (opencode acp), shell commands and web access ask for approval; edits by APPROVAL_POLICY' },
 }
