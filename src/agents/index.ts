@@ -14,7 +14,8 @@ import type { Agent, AgentModeSetting } from './types'
 
 export { AgentRegistry, type PreparedAgent } from './registry'
 export type { Agent, AgentInfo, AgentLaunch, AgentMode, AgentModeSetting, AgentPrompt, AgentRequest, PreparedRun } from './types'
-export { runMockAgentProcess, MOCK_AGENT_MARKER } from './mock-agent-process'
+// runMockAgentProcess is imported from './mock-agent-process' by main.ts alone, when it runs as the mock.
+export { MOCK_AGENT_MARKER } from './mock-marker'
 export { createMockAgent, mockAgentCommand } from './mock'
 export { createCliAgent, type CliAgentDefinition } from './cli-agent'
 export { INSTRUCTION_PLACEHOLDER } from './command-line'

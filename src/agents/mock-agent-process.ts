@@ -1,11 +1,8 @@
-import { runMockAcpAgent } from './mock-acp-agent'
 import { decodeMockSpec, type MockSpec } from './mock-spec'
+import { MOCK_ACP_FLAG, MOCK_AGENT_MARKER } from './mock-marker'
 import { applyMockEdit, defaultMockEdit, mockWorkSteps } from './mock-work'
 
-/** The argv word that makes the server's executable run as the mock agent instead of serving. */
-export const MOCK_AGENT_MARKER = '__mock-agent'
-/** After the marker: speak ACP on stdio instead of printing to a terminal. */
-export const MOCK_ACP_FLAG = '--acp'
+export { MOCK_ACP_FLAG, MOCK_AGENT_MARKER }
 
 const paint = (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m`
 const tag = paint(36, '[mock]')
@@ -66,7 +63,8 @@ export async function runMockAgentProcess(argv: readonly string[]): Promise<numb
     process.stderr.write(`${tag} ${paint(31, `bad mock spec: ${(error as Error).message}`)}\r\n`)
     return 2
   }
-  if (overAcp) return runMockAcpAgent(spec)
+  // The ACP library (its zod schemas take tens of ms to evaluate) loads only in ACP mode.
+  if (overAcp) return (await import('./mock-acp-agent')).runMockAcpAgent(spec)
   const input = new InputLines(out)
   try {
     out(`${tag} ${paint(1, 'mock agent')} starting in ${process.cwd()}\r\n`)

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { MOCK_ACP_FLAG, MOCK_AGENT_MARKER } from './mock-agent-process'
+import { MOCK_ACP_FLAG, MOCK_AGENT_MARKER } from './mock-marker'
 import { parseMockSpec } from './mock-spec'
 import type { Agent, AgentPrompt } from './types'
 

@@ -1,5 +1,4 @@
 import { Elysia } from 'elysia'
-import { swagger } from '@elysiajs/swagger'
 import type { TSchema } from '@sinclair/typebox'
 // The API reference UI, pinned (@scalar/api-reference 1.72.1, a dev dependency) and embedded by
 // `bun build --compile`, so /swagger works with no network. The package's exports do not list
@@ -174,48 +173,72 @@ function socketPaths(eventNames: string[]) {
   }
 }
 
-/** /swagger (the UI, served from the binary) and /swagger/json (OpenAPI 3 with every schema named). */
+type SwaggerOptions = NonNullable<Parameters<typeof import('@elysiajs/swagger').swagger>[0]>
+
+type GlobalView = { getGlobalRoutes(): unknown; getGlobalDefinitions(): unknown }
+
+/** The plugin's two answers: the UI page (one Response, cloned per request) and the document maker. */
+type LoadedDocs = { page: Response; document: () => unknown }
+
+/**
+ * /swagger (the UI, served from the binary) and /swagger/json (OpenAPI 3 with every schema named).
+ * @elysiajs/swagger makes both; it is loaded on the first request for either, not at start-up:
+ * evaluating it (its theme package brings zod 3) was about a tenth of start to healthy, for pages
+ * most starts never serve. The plugin is not `.use`d: its routes' answers are called from the two
+ * routes here, and it reads the app's routes through this plugin, which Elysia points at the app.
+ */
 export function createApiDocs({ version, schemas, eventNames }: { version: string; schemas: Record<string, TSchema>; eventNames: string[] }) {
-  return new Elysia({ name: 'http.openapi' })
-    // Before the swagger plugin: a hook applies to the routes registered after it.
-    .onAfterHandle({ as: 'global' }, ({ path, response }) => {
-      if (path === '/swagger/json' && typeof response === 'object' && response !== null) return correctDocument(response)
-    })
-    .get(SCALAR_SCRIPT_PATH, () => new Response(Bun.file(scalarScript), { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), {
-      detail: { hide: true },
-    })
-    .use(
-      swagger({
-        path: '/swagger',
-        scalarCDN: SCALAR_SCRIPT_PATH,
-        // No font CDN either: the system's fonts.
-        scalarConfig: { withDefaultFonts: false } as Record<string, unknown>,
-        documentation: {
-          info: {
-            title: 'Cockpit Coder',
-            version,
-            description:
-              'Drive coding agents on this machine from a phone. All /api routes need `Authorization: Bearer <session token>` ' +
-              '(POST /api/session takes the pairing token). WebSockets: /ws/pty and /ws/events take `?sessionId=&token=`; ' +
-              'their frames are the *Frame and *Event schemas.',
-          },
-          components: {
-            securitySchemes: {
-              bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token from POST /api/session' },
-              pairingToken: { type: 'http', scheme: 'bearer', description: 'Pairing token printed at start-up' },
-            },
-            schemas: { ...schemas, ...FRAME_SCHEMAS } as never,
-          },
-          paths: socketPaths(eventNames) as never,
-          tags: [
-            { name: 'server', description: 'Health' },
-            { name: 'session', description: 'Pairing and sessions' },
-            { name: 'git', description: 'Diff and status of the session repo' },
-            { name: 'commands', description: 'Allowlisted commands, run without a shell' },
-            { name: 'tasks', description: 'Agents and their tasks: run, watch, review patches, apply' },
-            { name: 'websocket', description: '/ws/pty (terminal) and /ws/events (event stream); upgrade with ?sessionId=&token=' },
-          ],
+  const options: SwaggerOptions = {
+    path: '/swagger',
+    scalarCDN: SCALAR_SCRIPT_PATH,
+    // No font CDN either: the system's fonts.
+    scalarConfig: { withDefaultFonts: false } as Record<string, unknown>,
+    documentation: {
+      info: {
+        title: 'Cockpit Coder',
+        version,
+        description:
+          'Drive coding agents on this machine from a phone. All /api routes need `Authorization: Bearer <session token>` ' +
+          '(POST /api/session takes the pairing token). WebSockets: /ws/pty and /ws/events take `?sessionId=&token=`; ' +
+          'their frames are the *Frame and *Event schemas.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token from POST /api/session' },
+          pairingToken: { type: 'http', scheme: 'bearer', description: 'Pairing token printed at start-up' },
         },
-      }),
-    )
+        schemas: { ...schemas, ...FRAME_SCHEMAS } as never,
+      },
+      paths: socketPaths(eventNames) as never,
+      tags: [
+        { name: 'server', description: 'Health' },
+        { name: 'session', description: 'Pairing and sessions' },
+        { name: 'git', description: 'Diff and status of the session repo' },
+        { name: 'commands', description: 'Allowlisted commands, run without a shell' },
+        { name: 'tasks', description: 'Agents and their tasks: run, watch, review patches, apply' },
+        { name: 'websocket', description: '/ws/pty (terminal) and /ws/events (event stream); upgrade with ?sessionId=&token=' },
+      ],
+    },
+  }
+  const docs = new Elysia({ name: 'http.openapi' })
+  let loaded: Promise<LoadedDocs> | null = null
+  const load = () =>
+    (loaded ??= import('@elysiajs/swagger').then(({ swagger }) => {
+      const plugin = swagger(options)
+      // Protected in Elysia's types; Elysia itself rebinds them on every plugin it uses.
+      const forwarded = plugin as unknown as GlobalView
+      const ours = docs as unknown as GlobalView
+      forwarded.getGlobalRoutes = () => ours.getGlobalRoutes()
+      forwarded.getGlobalDefinitions = () => ours.getGlobalDefinitions()
+      const handler = (path: string) => plugin.routes.find((route) => route.method === 'GET' && route.path === path)?.handler
+      const page = handler('/swagger')
+      const document = handler('/swagger/json')
+      if (!(page instanceof Response) || typeof document !== 'function') throw new Error('@elysiajs/swagger no longer makes /swagger and /swagger/json as this server expects')
+      return { page, document: document as () => unknown }
+    }))
+  const hide = { detail: { hide: true } }
+  return docs
+    .get(SCALAR_SCRIPT_PATH, () => new Response(Bun.file(scalarScript), { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), hide)
+    .get('/swagger', async () => (await load()).page.clone(), hide)
+    .get('/swagger/json', async () => correctDocument((await load()).document()), hide)
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type * as acp from '@agentclientprotocol/sdk'
 import type { PreparedAgent } from '../agents'
-import { AcpAgentConnection, AcpAgentError } from '../agents/acp/connection'
+import type { AcpAgentConnection } from '../agents/acp/connection'
+import { AcpAgentError } from '../agents/acp/errors'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputEvent, OutputStreamer } from '../events'
 import { diffWorkspace, type FilePatch } from '../git'
 import { describeError, type Logger } from '../logger'
@@ -14,6 +15,9 @@ import type { ConversationStore, MessageRole } from './conversation-store'
 import { pickEnv } from './run'
 import type { TaskPhase, TaskRecord, TaskStatus, TaskStore } from './types'
 import { WorkspaceError, type Workspaces } from './workspaces'
+
+let acpConnection: Promise<typeof import('../agents/acp/connection')> | null = null
+const loadAcpConnection = () => (acpConnection ??= import('../agents/acp/connection'))
 
 export type ConversationDeps = {
   store: TaskStore
@@ -259,6 +263,11 @@ export class ConversationRun {
   }
 
   private async ensureAgent(dir: string, spawned: () => void): Promise<AcpAgentConnection> {
+    // The ACP library (zod schemas: about 40 ms to evaluate) loads with the first ACP agent, not
+    // at start-up. Awaited before the check below, so two callers never both start an agent.
+    const { AcpAgentConnection } = await loadAcpConnection()
+    // A cancel or close that came while it loaded has already stopped what there was to stop.
+    if (this.cancelRequested || this.closed) throw new AcpAgentError(`Agent ${this.prepared.agent.name} was stopped before it started.`)
     if (this.agent?.alive) {
       spawned()
       return this.agent

@@ -1,6 +1,9 @@
 import * as acp from '@agentclientprotocol/sdk'
 import { terminateGroup } from '../../cmdexec/process-group'
 import { VERSION } from '../../version'
+import { AcpAgentError } from './errors'
+
+export { AcpAgentError }
 
 /** What the ACP client hands to its owner (the task layer). */
 export type AcpHandlers = {
@@ -24,9 +27,6 @@ export type AcpStartOptions = {
   /** Between SIGTERM and SIGKILL of the agent's process group. */
   killGraceMs: number
 }
-
-/** Something went wrong with the agent; the message names the agent and what happened. */
-export class AcpAgentError extends Error {}
 
 export type AgentExit = { code: number | null; signal: string | null }
 

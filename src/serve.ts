@@ -1,0 +1,150 @@
+/**
+ * The server mode of the executable (main.ts picks it): parse config, open STATE_DIR, build the
+ * app, listen, print pairing, shut down on a signal.
+ */
+import { existsSync } from 'node:fs'
+import { createApp } from './app'
+import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
+import { ConfigError, loadProcessConfig, usage, type Config } from './config'
+import { createLogger } from './logger'
+import { isInside } from './policy/paths'
+import { enableChildSubreaper, endMarkedProcesses } from './procs'
+import { connectionInfo } from './routes/connection'
+import { browserPairingUrl } from './routes/web'
+import { createServices, type Services } from './services'
+import { keepSecrets, openState, StateError, type State } from './store'
+import { VERSION } from './version'
+
+function fail(message: string): never {
+  process.stderr.write(`cockpit-coder: ${message}\n`)
+  process.exit(2)
+}
+
+function readConfig(): Config {
+  try {
+    const { config, help, version } = loadProcessConfig(process.argv.slice(2))
+    if (help) {
+      process.stdout.write(usage(VERSION) + '\n')
+      process.exit(0)
+    }
+    if (version) {
+      process.stdout.write(`cockpit-coder ${VERSION}\n`)
+      process.exit(0)
+    }
+    return config!
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message)
+    throw error
+  }
+}
+
+function warnings(config: Config): string[] {
+  const lines: string[] = []
+  if (config.devMode) {
+    lines.push('WARNING: DEV_MODE is on: "Bearer DEV" pairs a session and weak secrets are accepted. Never use it on a shared network.')
+  }
+  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+    lines.push(`warning: listening on ${config.host}: anyone who can reach this address and has a token gets a shell. Prefer a tunnel with PUBLIC_URL.`)
+  }
+  return lines
+}
+
+async function printPairing(services: Services, baseUrl: string, secretsLine: string): Promise<void> {
+  const { config, sessions } = services
+  const out = (line = '') => process.stdout.write(line + '\n')
+  out(`Cockpit Coder ${VERSION} listening on ${baseUrl}`)
+  out(`Allowed repos:    ${config.repoAllowlist.join(', ')}`)
+  out(`Allowed commands: ${config.cmdAllowlist.length > 0 ? config.cmdAllowlist.join(', ') : '(none)'}`)
+  out(`Secrets:          ${secretsLine}`)
+  out(`Pairing token:    ${config.pairingToken}${config.devMode ? '   (DEV_MODE: "DEV" works too)' : ''}`)
+  const cwd = process.cwd()
+  if (!process.stdout.isTTY || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
+  // The QR code carries a fresh session on the current directory: scanning it is pairing.
+  const session = sessions.create({ repo: cwd, label: 'QR pairing' })
+  const token = await signSessionToken(sessionJwtOutsideRequests(config.jwtSecret), session)
+  const info = connectionInfo(session, token, config.publicUrl, null, baseUrl)
+  out()
+  out(`Scan with the Cockpit Coder app to pair with ${cwd}:`)
+  // Loaded here, not at start-up: only a terminal that shows the code needs it.
+  const { default: QRCode } = await import('qrcode')
+  out(await QRCode.toString(JSON.stringify(info), { type: 'terminal', small: true }))
+  out(`Open in a browser: ${browserPairingUrl(baseUrl, info)}`)
+}
+
+export async function serve(): Promise<void> {
+  const given = readConfig()
+  for (const line of warnings(given)) process.stderr.write(line + '\n')
+  let services: Services
+  let config: Config
+  let secretsLine: string
+  try {
+    // STATE_DIR first: it holds the lock that keeps a second server out, and the kept secrets.
+    const logger = createLogger(given.logLevel, given.logFormat)
+    const state: State = openState(given.stateDir, { onWriteError: (error) => logger.error('state.db write failed', { error: String(error) }) })
+    const secrets = keepSecrets(
+      given.stateDir,
+      { jwtSecret: given.jwtSecretGenerated ? null : given.jwtSecret, pairingToken: given.pairingTokenGenerated ? null : given.pairingToken },
+      given.rotateSecrets,
+    )
+    secretsLine = secrets.sources
+    for (const line of secrets.warnings) process.stderr.write(line + '\n')
+    config = Object.freeze({ ...given, jwtSecret: secrets.jwtSecret, pairingToken: secrets.pairingToken })
+    services = createServices(config, { state, logger })
+    if (given.rotateSecrets) {
+      // Tokens signed with the old secret no longer verify: end their sessions (and workspaces) now.
+      const count = services.sessions.list().length
+      await services.sessions.endAll('deleted')
+      secretsLine += `; --rotate-secrets ended ${count} session(s)`
+    }
+  } catch (error) {
+    // Settings that only a layer can judge (an unusable CMD_ALLOWLIST entry, say) stop start-up the same way.
+    fail(error instanceof StateError || error instanceof Error ? error.message : String(error))
+  }
+  const app = createApp(services)
+  // Before any child starts: an orphan is re-parented to its nearest subreaper as it is orphaned.
+  const subreaper = enableChildSubreaper()
+  if (!subreaper.enabled) services.logger.warn('processes that detach with setsid will outlive their session', { reason: subreaper.reason })
+  await services.recovered
+
+  // Handlers go in before listening, so a signal at any moment after start-up shuts down cleanly.
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    services.logger.info('shutting down', { signal })
+    const forced = setTimeout(() => {
+      process.stderr.write('cockpit-coder: shutdown took too long; exiting\n')
+      process.exit(1)
+    }, 8000)
+    forced.unref()
+    // Close frames first: Bun's stop() waits for open WebSockets, which would hold shutdown up.
+    services.sockets.closeAll()
+    // Stop accepting now; a request still in flight (a ?wait=true command) ends once its
+    // process is killed, so it gets its answer before the remaining connections are cut.
+    const draining = app.server?.stop(false)
+    await services.shutdown()
+    // Every session's clean-up has run; this catches what one of them could not end.
+    const left = await endMarkedProcesses({ allSessions: true })
+    if (left.found > 0) services.logger.warn('ended processes left by ended sessions', { ...left })
+    await Promise.race([draining, Bun.sleep(2000)])
+    await app.server?.stop(true)
+    clearTimeout(forced)
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+
+  try {
+    // reusePort off: Bun's default lets a second server share the port and split the requests.
+    app.listen({ hostname: config.host, port: config.port, reusePort: false })
+  } catch (error) {
+    await services.shutdown()
+    if ((error as { code?: string }).code === 'EADDRINUSE') fail(`port ${config.port} is already in use`)
+    fail(`could not listen on ${config.host}:${config.port}: ${(error as Error).message}`)
+  }
+  const server = app.server
+  if (!server) fail(`could not listen on ${config.host}:${config.port}`)
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
+  const baseUrl = config.publicUrl?.href.replace(/\/+$/, '') ?? `http://${shownHost}:${server.port}`
+  await printPairing(services, baseUrl, secretsLine)
+}
