@@ -12,6 +12,7 @@ import { enableChildSubreaper, endMarkedProcesses } from './procs'
 import { connectionInfo } from './routes/connection'
 import { browserPairingUrl } from './routes/web'
 import { createServices, type Services } from './services'
+import type { Session, SessionStore } from './session'
 import { keepSecrets, openState, StateError, type State } from './store'
 import { VERSION } from './version'
 
@@ -49,6 +50,25 @@ function warnings(config: Config): string[] {
   return lines
 }
 
+export const QR_SESSION_LABEL = 'QR pairing'
+
+/**
+ * The session the start-up QR code carries. Sessions outlive restarts, so a fresh one per start
+ * would pile up in state.db with every restart (an upgrade, a laptop lid, a crash loop): the one
+ * an earlier start made for this directory is shown again while at least half its lifetime is
+ * left (a phone that scans it gets a token for a useful while); past that, a new one is made and
+ * the old one expires on its own, so at most two exist per directory.
+ */
+export function qrPairingSession(sessions: SessionStore, repo: string, ttlSeconds: number, now = Date.now()): Session {
+  let newest: Session | undefined
+  for (const session of sessions.list()) {
+    if (session.label !== QR_SESSION_LABEL || session.repo !== repo || session.expiresAt.getTime() <= now) continue
+    if (session.tokenExpiresAt.getTime() - now < (ttlSeconds * 1000) / 2) continue
+    if (!newest || session.createdAt > newest.createdAt) newest = session
+  }
+  return newest ?? sessions.create({ repo, label: QR_SESSION_LABEL })
+}
+
 async function printPairing(services: Services, baseUrl: string, secretsLine: string): Promise<void> {
   const { config, sessions } = services
   const out = (line = '') => process.stdout.write(line + '\n')
@@ -59,8 +79,8 @@ async function printPairing(services: Services, baseUrl: string, secretsLine: st
   out(`Pairing token:    ${config.pairingToken}${config.devMode ? '   (DEV_MODE: "DEV" works too)' : ''}`)
   const cwd = process.cwd()
   if (!process.stdout.isTTY || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
-  // The QR code carries a fresh session on the current directory: scanning it is pairing.
-  const session = sessions.create({ repo: cwd, label: 'QR pairing' })
+  // The QR code carries a session on the current directory: scanning it is pairing.
+  const session = qrPairingSession(sessions, cwd, config.sessionTtlSeconds)
   const token = await signSessionToken(sessionJwtOutsideRequests(config.jwtSecret), session)
   const info = connectionInfo(session, token, config.publicUrl, null, baseUrl)
   out()
