@@ -97,6 +97,12 @@ export const MIGRATIONS: readonly string[] = [
     open_from INTEGER
   ) WITHOUT ROWID;
   `,
+  // 2: start-up asks for the tasks a killed server left pending or running; without an index that
+  // read every task row (10 000 tasks: 20-35 ms of start to healthy). Partial: it holds only
+  // unfinished tasks, so it stays a few entries long whatever the history.
+  `
+  CREATE INDEX tasks_unfinished ON tasks(ord) WHERE status IN ('pending', 'running');
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

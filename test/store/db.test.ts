@@ -3,6 +3,7 @@ import { describe, expect, it } from 'bun:test'
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openState, SCHEMA_VERSION, StateError } from '../../src/store'
+import { MIGRATIONS } from '../../src/store/schema'
 import { scratchState } from './helpers'
 
 describe('state.db', () => {
@@ -35,6 +36,31 @@ describe('state.db', () => {
     const second = openState(scratch.stateDir)
     expect(second.epoch).toBe(epoch)
     second.close()
+  })
+
+  it('migrates a version 1 database, keeping its rows, and finds its unfinished tasks through the new index', () => {
+    using scratch = scratchState()
+    mkdirSync(scratch.stateDir, { mode: 0o700 })
+    const v1 = new Database(join(scratch.stateDir, 'state.db'), { create: true })
+    v1.exec(MIGRATIONS[0]!)
+    v1.exec('PRAGMA user_version = 1')
+    v1.exec("INSERT INTO sessions VALUES ('s1', '/repo', NULL, 'direct', 1, 9999999999999, 9999999999999, 1)")
+    const task = (id: string, ord: number, status: string) =>
+      v1.exec(`INSERT INTO tasks (id, session_id, ord, instruction, agent, status, created_at, started_at, updated_at) VALUES ('${id}', 's1', ${ord}, 'x', 'mock', '${status}', 'a', 'a', 'a')`)
+    task('done', 1, 'completed')
+    task('running', 2, 'running')
+    task('pending', 3, 'pending')
+    v1.close()
+    const state = openState(scratch.stateDir)
+    try {
+      expect(state.db.query('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION })
+      const plan = state.db.query("EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE status IN ('pending', 'running') ORDER BY ord DESC").all() as { detail: string }[]
+      expect(plan.map((step) => step.detail).join('\n')).toContain('tasks_unfinished')
+      expect(state.tasks.listUnfinished().map((t) => t.id)).toEqual(['pending', 'running'])
+      expect(state.tasks.get('done')?.status).toBe('completed')
+    } finally {
+      state.close()
+    }
   })
 
   it('refuses a database from a newer schema with one line naming both versions', () => {
