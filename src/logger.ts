@@ -105,7 +105,9 @@ function formatText(at: LogLevel, message: string, fields: Record<string, unknow
     for (const key in fields) {
       const value = fields[key]
       if (value === undefined) continue
-      line += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`
+      // Strings and finite numbers (a request line's method, path, status, ms) without JSON.stringify:
+      // it was most of formatting a request line.
+      line += ` ${key}=${typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : JSON.stringify(value)}`
     }
   }
   return line
