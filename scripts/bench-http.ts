@@ -57,7 +57,7 @@ async function bareServer(body: string): Promise<{ url: string; stop: () => void
 
 export async function benchHttp(options: { binary: string; runs?: number; seconds?: number; log?: (line: string) => void }): Promise<HttpBench> {
   const runs = options.runs ?? 5
-  const seconds = options.seconds ?? 3
+  const seconds = options.seconds ?? 2
   const wrk = hasWrk()
   if (!wrk) {
     options.log?.('!!! wrk is not installed (apt-get install wrk): falling back to fetch from the benchmark process,')

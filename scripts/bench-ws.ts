@@ -1,14 +1,12 @@
 /**
- * WebSocket benchmarks: terminal throughput against a bare PTY on the same machine, keystroke
- * echo round trip, and events fan-out. Terminal figures come from the compiled binary; the
- * fan-out runs the same event hub and events socket from source in a child process, because only
- * code inside the server can publish 10 000 events on demand.
+ * WebSocket benchmarks: terminal throughput against a bare PTY on the same machine and keystroke
+ * echo round trip, on the compiled binary. Events fan-out (with and without state.db) is
+ * bench-persistence.ts.
  *
  * Usage: bun scripts/bench-ws.ts [--binary dist/cockpit-coder] [--quick]
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { TaskStatusEvent } from '../src/tasks/events'
 import { startBenchServer } from './bench-server'
 
 export type WsBench = {
@@ -24,14 +22,6 @@ export type WsBench = {
   /** The same round trip while another session's shell floods its terminal (`yes`). */
   echoUnderFloodP50Ms: number
   echoUnderFloodP99Ms: number
-  fanoutSubscribers: number
-  fanoutEvents: number
-  fanoutInOrder: boolean
-  fanoutMs: number
-  fanoutEventsPerSecond: number
-  /** The same fan-out with an in-memory hub (no state.db), and ours relative to it (1 = no cost). */
-  fanoutMemoryEventsPerSecond: number
-  fanoutPersistedRatio: number
 }
 
 type Session = { sessionId: string; token: string }
@@ -120,48 +110,6 @@ export async function echoRoundTrips(wsUrl: string, session: Session, samples: n
   return times.sort((a, b) => a - b)
 }
 
-/** The events socket from source, in this file's own child process (see --fanout-server below). */
-export async function fanout(subscribers: number, events: number, memory = false) {
-  const child = Bun.spawn([process.execPath, import.meta.path, '--fanout-server', ...(memory ? ['--memory'] : [])], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
-  try {
-    const reader = child.stdout.getReader()
-    let out = ''
-    while (!out.includes('\n')) out += new TextDecoder().decode((await reader.read()).value)
-    const { wsUrl, sessionId, token } = JSON.parse(out) as { wsUrl: string } & Session
-    const counts = new Array<number>(subscribers).fill(0)
-    let inOrder = true
-    let done = 0
-    let finished: () => void = () => {}
-    const allDone = new Promise<void>((resolve) => (finished = resolve))
-    const sockets = await Promise.all(
-      Array.from({ length: subscribers }, (_, index) => {
-        const ws = new WebSocket(`${wsUrl}/ws/events?sessionId=${sessionId}&token=${token}`)
-        return new Promise<WebSocket>((resolve, reject) => {
-          ws.onerror = () => reject(new Error('events socket failed'))
-          ws.onmessage = (event) => {
-            const text = String(event.data)
-            if (text.startsWith('{"type":"resume"')) return resolve(ws)
-            const seq = Number(/"seq":(\d+)/.exec(text)?.[1])
-            if (seq !== counts[index]! + 1) inOrder = false
-            counts[index] = seq
-            if (seq === events && ++done === subscribers) finished()
-          }
-        })
-      }),
-    )
-    const started = performance.now()
-    child.stdin.write(`${events}\n`)
-    child.stdin.flush()
-    await allDone
-    const ms = performance.now() - started
-    for (const ws of sockets) ws.close()
-    return { inOrder: inOrder && counts.every((c) => c === events), ms }
-  } finally {
-    child.stdin.end()
-    await child.exited
-  }
-}
-
 export async function benchWs(options: { binary: string; quick?: boolean }): Promise<WsBench> {
   const fileBytes = options.quick ? 50_000_000 : 200_000_000
   const server = await startBenchServer(options.binary)
@@ -188,18 +136,6 @@ export async function benchWs(options: { binary: string; quick?: boolean }): Pro
     const echoUnderFlood = await echoRoundTrips(server.wsUrl, await server.pair(), options.quick ? 100 : 300)
     flood.ws.send('\x03')
     flood.ws.close()
-    const subscribers = 100
-    const events = 10_000
-    // The same fan-out with the events kept in state.db (as shipped) and with an in-memory hub,
-    // alternated, medians kept: persistence must not show here.
-    const persisted: { inOrder: boolean; ms: number }[] = []
-    const memory: { inOrder: boolean; ms: number }[] = []
-    for (let run = 0; run < (options.quick ? 1 : 3); run++) {
-      memory.push(await fanout(subscribers, events, true))
-      persisted.push(await fanout(subscribers, events))
-    }
-    const fan = { inOrder: persisted.every((r) => r.inOrder), ms: median(persisted.map((r) => r.ms)) }
-    const fanMemoryMs = median(memory.map((r) => r.ms))
     return {
       fileMB: fileBytes / 1e6,
       terminalMBps: ours.mbps,
@@ -211,57 +147,14 @@ export async function benchWs(options: { binary: string; quick?: boolean }): Pro
       echoP99Ms: percentile(echo, 99),
       echoUnderFloodP50Ms: percentile(echoUnderFlood, 50),
       echoUnderFloodP99Ms: percentile(echoUnderFlood, 99),
-      fanoutSubscribers: subscribers,
-      fanoutEvents: events,
-      fanoutInOrder: fan.inOrder,
-      fanoutMs: fan.ms,
-      fanoutEventsPerSecond: (subscribers * events) / (fan.ms / 1000),
-      fanoutMemoryEventsPerSecond: (subscribers * events) / (fanMemoryMs / 1000),
-      fanoutPersistedRatio: fanMemoryMs / fan.ms,
     }
   } finally {
     server.stop()
   }
 }
 
-/**
- * The fan-out server: the whole app from source (createServices + createApp, as main.ts builds
- * them) listening on a free port. Each line on stdin is a count of status events to publish.
- */
-async function fanoutServer(): Promise<void> {
-  const { mkdtempSync, realpathSync } = await import('node:fs')
-  const { tmpdir } = await import('node:os')
-  const { loadConfig } = await import('../src/config')
-  const { createServices } = await import('../src/services')
-  const { createApp } = await import('../src/app')
-  const { sessionJwtOutsideRequests, signSessionToken } = await import('../src/auth/issue')
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-fanout-')))
-  const config = loadConfig({ REPO_ALLOWLIST: root, STATE_DIR: join(root, 'state'), JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef', LOG_LEVEL: 'silent', PATH: process.env.PATH })
-  // --memory: the hub without its state.db log, the in-memory build the persisted one is compared with.
-  const services = createServices(config, process.argv.includes('--memory') ? { eventLog: null } : {})
-  const app = createApp(services)
-  app.listen({ hostname: '127.0.0.1', port: 0 })
-  const session = services.sessions.create({ repo: root })
-  const token = await signSessionToken(sessionJwtOutsideRequests(config.jwtSecret), session)
-  process.stdout.write(JSON.stringify({ wsUrl: `ws://127.0.0.1:${app.server!.port}`, sessionId: session.id, token }) + '\n')
-  for await (const chunk of Bun.stdin.stream()) {
-    const count = Number(new TextDecoder().decode(chunk).trim())
-    // Publish in slices, as producers do over time, so sockets drain between them.
-    for (let published = 0; published < count; published += 500) {
-      for (let i = published; i < Math.min(count, published + 500); i++) services.events.publish(session.id, TaskStatusEvent, { taskId: 'bench', status: 'running', phase: 'agent' })
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  }
-  await services.shutdown()
-  await app.stop()
-}
-
 if (import.meta.main) {
-  if (process.argv.includes('--fanout-server')) {
-    await fanoutServer()
-  } else {
-    const at = process.argv.indexOf('--binary')
-    const binary = at > 0 ? process.argv[at + 1]! : join(import.meta.dir, '..', 'dist', 'cockpit-coder')
-    console.log(JSON.stringify(await benchWs({ binary, quick: process.argv.includes('--quick') }), null, 2))
-  }
+  const at = process.argv.indexOf('--binary')
+  const binary = at > 0 ? process.argv[at + 1]! : join(import.meta.dir, '..', 'dist', 'cockpit-coder')
+  console.log(JSON.stringify(await benchWs({ binary, quick: process.argv.includes('--quick') }), null, 2))
 }

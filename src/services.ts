@@ -6,7 +6,7 @@ import { recoverInterruptedApply } from './git'
 import { createLogger, type Logger } from './logger'
 import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
 import { endMarkedProcesses } from './procs'
-import { MemorySessionStore, type SessionStore } from './session'
+import { MemorySessionStore, type SessionPersistence, type SessionStore } from './session'
 import { openState, type State } from './store'
 import { TaskService, type TaskServiceOptions } from './tasks'
 import { VERSION } from './version'
@@ -51,6 +51,8 @@ export type ServiceOverrides = {
   state?: State
   /** null: events are kept in memory only (the bench's reference for what state.db costs). */
   eventLog?: EventLog | null
+  /** null: sessions are kept in memory only (with eventLog null and a MemoryTaskStore, the in-memory build). */
+  sessionPersistence?: SessionPersistence | null
   agents?: Partial<AgentRegistryOptions>
   tasks?: Partial<Omit<TaskServiceOptions, 'events' | 'agents'>>
   commands?: Partial<Omit<CommandRunnerOptions, 'events'>>
@@ -62,7 +64,7 @@ export type ServiceOverrides = {
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
   const logger = overrides.logger ?? createLogger(config.logLevel, config.logFormat)
   const state = overrides.state ?? openState(config.stateDir, { onWriteError: (error) => logger.error('state.db write failed', { error: String(error) }) })
-  const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger, state.sessions)
+  const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger, overrides.sessionPersistence === undefined ? state.sessions : overrides.sessionPersistence)
   const events = new EventHub(state.epoch, DEFAULT_RING_LIMITS, logger, overrides.eventLog === undefined ? state.events : overrides.eventLog)
   const commands = new CommandRunner({
     allowlist: config.cmdAllowlist,

@@ -5,8 +5,15 @@ import type { WriteBehind } from './write-behind'
 /** How far past the last written seq a session starts after a lost batch: more than a batch can hold. */
 const LOST_BATCH_SEQ_SKIP = 1_000_000
 
-/** A session's queue longer than this drops what its ring already dropped (a burst between two batches). */
-const COMPACT_QUEUE_EVENTS = 10_000
+/** Written slots at the head of a session's queue are cut off once they are this many and half of it. */
+const COMPACT_QUEUE_HEAD = 1024
+
+/**
+ * One session's events waiting for the next batch. Events the ring drops while they wait are
+ * skipped by moving `head` (they are in seq order), not by filtering the queue: an append is a
+ * push, whatever the burst, and the queue never holds much more than the ring.
+ */
+type PendingSession = { queue: BusEvent[]; head: number; trimFrom: number; trimmed: boolean }
 
 /**
  * Each session's kept events in state.db, written behind in batches (see WriteBehind): event
@@ -19,8 +26,7 @@ const COMPACT_QUEUE_EVENTS = 10_000
  * once, so refetching shows the truth.
  */
 export class SqliteEventLog implements EventLog {
-  private pending = new Map<string, BusEvent[]>()
-  private readonly trims = new Map<string, number>()
+  private readonly sessions = new Map<string, PendingSession>()
   private readonly insertBatch: Statement
   private readonly saveSeq: Statement
   private readonly trimBatches: Statement
@@ -62,32 +68,40 @@ export class SqliteEventLog implements EventLog {
         return { lastSeq: resumeFrom, events, gapBelow: resumeFrom }
       },
       append: (event) => {
-        let queue = this.pending.get(sessionId)
-        if (!queue) {
-          queue = []
-          this.pending.set(sessionId, queue)
-        }
+        const pending = this.pendingOf(sessionId)
         // The first event of a batch marks it open, at once: if the process dies before the batch
         // is written, the next start knows events were lost (one small write per batch, not per event).
-        if (queue.length === 0) this.openBatch.run(sessionId, event.seq)
-        queue.push(event)
-        if (queue.length > COMPACT_QUEUE_EVENTS) {
-          // Bounded by the ring: what it no longer keeps would be skipped by the batch anyway.
-          const from = this.trims.get(sessionId) ?? 0
-          this.pending.set(sessionId, queue.filter((queued) => queued.seq >= from))
-        }
+        if (pending.queue.length === pending.head) this.openBatch.run(sessionId, event.seq)
+        pending.queue.push(event)
         this.writeBehind.schedule()
       },
       trimBefore: (seq) => {
-        this.trims.set(sessionId, seq)
+        const pending = this.pendingOf(sessionId)
+        pending.trimFrom = seq
+        pending.trimmed = true
+        // Bounded by the ring: what it no longer keeps would be skipped by the batch anyway.
+        const { queue } = pending
+        while (pending.head < queue.length && queue[pending.head]!.seq < seq) pending.head++
+        if (pending.head >= COMPACT_QUEUE_HEAD && pending.head * 2 >= queue.length) {
+          pending.queue = queue.slice(pending.head)
+          pending.head = 0
+        }
         this.writeBehind.schedule()
       },
     }
   }
 
   forget(sessionId: string): void {
-    this.pending.delete(sessionId)
-    this.trims.delete(sessionId)
+    this.sessions.delete(sessionId)
+  }
+
+  private pendingOf(sessionId: string): PendingSession {
+    let pending = this.sessions.get(sessionId)
+    if (!pending) {
+      pending = { queue: [], head: 0, trimFrom: 0, trimmed: false }
+      this.sessions.set(sessionId, pending)
+    }
+    return pending
   }
 
   /**
@@ -96,16 +110,21 @@ export class SqliteEventLog implements EventLog {
    * than failing the transaction on the foreign key.
    */
   private flush(): void {
-    const pending = this.pending
-    this.pending = new Map()
-    for (const [sessionId, queued] of pending) {
+    for (const [sessionId, pending] of this.sessions) {
+      const { queue, head, trimmed, trimFrom } = pending
+      if (queue.length === 0 && !trimmed) continue
+      // Every queued event counts for the seq, even one the ring dropped before it was written.
+      const lastQueued = queue.at(-1)
+      pending.queue = []
+      pending.head = 0
+      pending.trimmed = false
       if (this.sessionExists.get(sessionId) === null) continue
-      const from = this.trims.get(sessionId) ?? 0
-      const kept = from > queued[0]!.seq ? queued.filter((event) => event.seq >= from) : queued
-      if (kept.length > 0) this.insertBatch.run(sessionId, kept[0]!.seq, kept.at(-1)!.seq, JSON.stringify(kept))
-      this.saveSeq.run(sessionId, queued.at(-1)!.seq)
+      if (head < queue.length) {
+        const kept = head === 0 ? queue : queue.slice(head)
+        this.insertBatch.run(sessionId, kept[0]!.seq, kept.at(-1)!.seq, JSON.stringify(kept))
+      }
+      if (lastQueued) this.saveSeq.run(sessionId, lastQueued.seq)
+      if (trimmed) this.trimBatches.run(sessionId, trimFrom)
     }
-    for (const [sessionId, seq] of this.trims) this.trimBatches.run(sessionId, seq)
-    this.trims.clear()
   }
 }
