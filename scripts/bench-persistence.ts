@@ -30,7 +30,7 @@ export type PersistenceBench = {
 
 const SUBSCRIBERS = 100
 const EVENTS = 10_000
-const WRK_SECONDS = 2
+const WRK_SECONDS = 1
 
 type Side = {
   baseUrl: string

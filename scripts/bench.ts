@@ -46,7 +46,7 @@ async function part<T>(name: string, line: string, run: () => Promise<T>): Promi
 }
 const http = await part('http', 'http: authenticated GET vs bare Bun.serve (wrk) …', () => benchHttp({ binary, log }))
 loads.push(await loadAverage())
-const git = await part('git', 'git: diff, task and /healthz stall on a 10k-file repo …', () => benchGit({ binary }))
+const git = await part('git', 'git: diff, task and /healthz stall on a 10k-file repo …', () => benchGit({ binary, runs: 3 }))
 loads.push(await loadAverage())
 const start = await part('start', 'start-up: binary vs compiled minimal Elysia app …', () => benchStart({ binary }))
 const echo = await part('echo', 'terminal: keystroke echo while another session floods …', () => benchEcho({ binary }))
