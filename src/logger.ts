@@ -99,8 +99,10 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
   return sink
 }
 
+const LABELS: Record<LogLevel, string> = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', silent: 'SILENT' }
+
 function formatText(at: LogLevel, message: string, fields: Record<string, unknown> | undefined): string {
-  let line = `${isoNow()} ${at.toUpperCase()} ${message}`
+  let line = `${isoNow()} ${LABELS[at]} ${message}`
   if (fields) {
     for (const key in fields) {
       const value = fields[key]

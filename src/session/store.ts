@@ -96,8 +96,9 @@ export class MemorySessionStore implements SessionStore {
   touch(id: string): void {
     const session = this.sessions.get(id)
     if (!session) return
-    const extended = Date.now() + this.ttlSeconds * 1000
-    session.expiresAt = new Date(Math.min(extended, session.tokenExpiresAt.getTime()))
+    const expiresAtMs = Math.min(Date.now() + this.ttlSeconds * 1000, session.tokenExpiresAt.getTime())
+    // Every authenticated request comes here; once the cap is reached the expiry stays put, so no new Date.
+    if (expiresAtMs !== session.expiresAt.getTime()) session.expiresAt = new Date(expiresAtMs)
     this.persistence?.touched(session)
   }
 
