@@ -1,7 +1,7 @@
 import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agents'
 import { CommandRunner, type CommandRunnerOptions } from './cmdexec'
 import type { Config } from './config'
-import { DEFAULT_RING_LIMITS, EventHub, type EventLog } from './events'
+import { DEFAULT_RING_LIMITS, EventHub, OutgoingCheck, type EventLog, type OutgoingFailures } from './events'
 import { recoverInterruptedApply } from './git'
 import { createLogger, type Logger } from './logger'
 import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
@@ -53,6 +53,11 @@ export type ServiceOverrides = {
   eventLog?: EventLog | null
   /** null: sessions are kept in memory only (with eventLog null and a MemoryTaskStore, the in-memory build). */
   sessionPersistence?: SessionPersistence | null
+  /**
+   * An event or frame the server makes that does not fit its schema: `log` (the default, the
+   * server as shipped: sent anyway and logged) or `throw` (the tests: fails where it was made).
+   */
+  outgoingFailures?: OutgoingFailures
   agents?: Partial<AgentRegistryOptions>
   tasks?: Partial<Omit<TaskServiceOptions, 'events' | 'agents'>>
   commands?: Partial<Omit<CommandRunnerOptions, 'events'>>
@@ -65,7 +70,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const logger = overrides.logger ?? createLogger(config.logLevel, config.logFormat)
   const state = overrides.state ?? openState(config.stateDir, { onWriteError: (error) => logger.error('state.db write failed', { error: String(error) }) })
   const sessions = new MemorySessionStore(config.sessionTtlSeconds, undefined, logger, overrides.sessionPersistence === undefined ? state.sessions : overrides.sessionPersistence)
-  const events = new EventHub(state.epoch, DEFAULT_RING_LIMITS, logger, overrides.eventLog === undefined ? state.events : overrides.eventLog)
+  const outgoing = new OutgoingCheck(overrides.outgoingFailures ?? 'log', logger)
+  const events = new EventHub(state.epoch, DEFAULT_RING_LIMITS, logger, overrides.eventLog === undefined ? state.events : overrides.eventLog, outgoing)
   const commands = new CommandRunner({
     allowlist: config.cmdAllowlist,
     events,

@@ -1,5 +1,6 @@
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import type { EventDefinition, EventFields } from './define'
+import { OutgoingCheck } from './outgoing-check'
 
 /**
  * Per-session event stream: every producer (tasks, commands, sessions) publishes here and never
@@ -59,6 +60,8 @@ export class EventBus {
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
     private readonly logger: Logger = STANDALONE_LOGGER,
     private readonly log: SessionEventLog | null = null,
+    /** Checks each event once, here, before any subscriber or the log sees it (see OutgoingCheck). */
+    private readonly outgoing: OutgoingCheck = new OutgoingCheck('throw', logger),
   ) {
     if (!log) return
     const { lastSeq, events, gapBelow } = log.load()
@@ -77,7 +80,10 @@ export class EventBus {
   }
 
   publish<D extends EventDefinition>(definition: D, fields: EventFields<D>): BusEvent {
-    const event: BusEvent = { type: definition.type, ...(fields as object), seq: ++this.seq, ts: new Date().toISOString(), epoch: this.epoch }
+    const event: BusEvent = { type: definition.type, ...(fields as object), seq: this.seq + 1, ts: new Date().toISOString(), epoch: this.epoch }
+    // Before the seq is taken: an event refused in tests leaves no hole in the numbering.
+    this.outgoing.check(definition.schema, event)
+    this.seq = event.seq
     this.remember(event)
     this.log?.append(event)
     for (const listener of this.listeners) {
@@ -157,12 +163,14 @@ export class EventHub {
     private readonly limits: RingLimits = DEFAULT_RING_LIMITS,
     private readonly logger: Logger = STANDALONE_LOGGER,
     private readonly log: EventLog | null = null,
+    /** Shared by every session's bus; createServices passes the server's (logging) one. */
+    readonly outgoing: OutgoingCheck = new OutgoingCheck('throw', logger),
   ) {}
 
   forSession(sessionId: string): EventBus {
     let bus = this.buses.get(sessionId)
     if (!bus) {
-      bus = new EventBus(this.epoch, this.limits, this.logger, this.log?.forSession(sessionId) ?? null)
+      bus = new EventBus(this.epoch, this.limits, this.logger, this.log?.forSession(sessionId) ?? null, this.outgoing)
       this.buses.set(sessionId, bus)
     }
     return bus

@@ -5,3 +5,5 @@ export type { EventDefinition, EventFields, EventOf, EventPayload } from './defi
 export { OutputEvent, ExitEvent } from './process-events'
 export { OutputStreamer, DEFAULT_OUTPUT_STREAM_LIMITS } from './output-stream'
 export type { OutputStreamLimits } from './output-stream'
+export { OutgoingCheck, OutgoingSchemaError, compiledCheck, schemaProblem } from './outgoing-check'
+export type { OutgoingFailures } from './outgoing-check'

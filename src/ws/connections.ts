@@ -7,6 +7,7 @@ import type { Session } from '../session'
 import { ClientSocket, CLOSE, DEFAULT_MAX_QUEUED_BYTES, type SessionSockets } from './client-socket'
 import { EventsConnection } from './events-connection'
 import { EventsFanout, type TopicSocket } from './events-fanout'
+import { ServerFrames } from './frames'
 import { DEFAULT_PTY_FLOW, PtyConnection, type PtyFlowOptions } from './pty-connection'
 import type { TaskTerminals } from './task-terminals'
 
@@ -65,10 +66,13 @@ export class SocketLayer {
   private readonly clientOptions: { maxQueuedBytes: number }
   private readonly connections = new WeakMap<object, { connection: Connection; unregister: () => void }>()
   private readonly fanout: EventsFanout
+  private readonly frames: ServerFrames
 
   constructor(private readonly deps: SocketLayerDeps) {
     this.clientOptions = { maxQueuedBytes: deps.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES }
     this.fanout = new EventsFanout(this.clientOptions.maxQueuedBytes)
+    // The hub's check: one mode (throw in tests, log in the server) for events and frames alike.
+    this.frames = new ServerFrames(deps.events.outgoing)
   }
 
   /**
@@ -92,7 +96,7 @@ export class SocketLayer {
 
   openPty(ws: UpgradedSocket, session: Session, { size, taskTerminal }: PtyTarget): void {
     this.open(rawSocket(ws), session, (socket) => {
-      const connection = new PtyConnection(socket, session, this.deps.ptyFlow ?? DEFAULT_PTY_FLOW)
+      const connection = new PtyConnection(socket, session, this.frames, this.deps.ptyFlow ?? DEFAULT_PTY_FLOW)
       try {
         if (taskTerminal) connection.attachTask(taskTerminal, size)
         else connection.attachShell(this.deps.terminals, size)
@@ -111,7 +115,7 @@ export class SocketLayer {
       const bus = this.deps.events.forSession(session.id)
       const goLive = () => this.fanout.join(bus, socket, raw)
       const { terminals, tasks, logger } = this.deps
-      const connection = new EventsConnection(socket, { session, bus, terminals, tasks, goLive, logger })
+      const connection = new EventsConnection(socket, { session, bus, terminals, tasks, goLive, frames: this.frames, logger })
       connection.start(query.resumeSeq, query.epoch)
       return connection
     })

@@ -5,7 +5,7 @@ import type { Session } from '../session'
 import type { ClientSocket } from './client-socket'
 import type { TaskTerminals } from './task-terminals'
 import { eventText } from './events-fanout'
-import { EVENTS_CLIENT_FRAMES, frameError, frameProblem } from './frames'
+import { EVENTS_CLIENT_FRAMES, frameProblem, type ServerFrames } from './frames'
 import type { TerminalManager } from '../pty/manager'
 
 type EventsDeps = {
@@ -15,6 +15,8 @@ type EventsDeps = {
   tasks: TaskTerminals
   /** Starts live delivery to this socket (EventsFanout.join); returns the way to stop it. */
   goLive: () => () => void
+  /** Builds (and checks) the replies: resume, pong, ack, error. */
+  frames: ServerFrames
   logger: Logger
 }
 
@@ -41,7 +43,7 @@ export class EventsConnection {
     // A seq this bus never reached comes from before a restart, even when no epoch was sent.
     const status = resumeSeq !== undefined && resumeSeq > bus.lastSeq ? 'gap' : replay.status
     // Replay and subscription in one synchronous step: publish() cannot run in between.
-    this.socket.send(JSON.stringify({ type: 'resume', status, epoch: bus.epoch, lastSeq: bus.lastSeq }))
+    this.socket.send(this.deps.frames.resume({ status, epoch: bus.epoch, lastSeq: bus.lastSeq }))
     for (const event of replay.events) this.socket.send(eventText(event))
     this.unsubscribe = this.deps.goLive()
   }
@@ -68,7 +70,7 @@ export class EventsConnection {
     const fields = frame as Record<string, unknown>
     switch (name) {
       case 'ping':
-        this.socket.send('{"type":"pong"}')
+        this.socket.send(this.deps.frames.pong)
         return
       case 'resize':
         return this.resize(fields.cols as number, fields.rows as number)
@@ -95,7 +97,7 @@ export class EventsConnection {
 
   private userMessage(content: string, taskId: string | undefined): void {
     this.deps.tasks.sendUserMessage(this.deps.session, content, taskId).then(
-      ({ taskId, started, queued }) => this.socket.send(JSON.stringify({ type: 'ack', for: 'user_message', taskId, started, queued, ts: new Date().toISOString() })),
+      ({ taskId, started, queued }) => this.socket.send(this.deps.frames.ack({ for: 'user_message', taskId, started, queued })),
       (error: unknown) => this.replyError('user_message', error),
     )
   }
@@ -104,10 +106,10 @@ export class EventsConnection {
   private confirmation(messageId: string, confirmed: boolean, optionId: string | undefined): void {
     try {
       const { outcome } = this.deps.tasks.answerApproval(this.deps.session, messageId, { confirmed, ...(optionId !== undefined ? { optionId } : {}) })
-      this.socket.send(JSON.stringify({ type: 'ack', for: 'confirmation', messageId, outcome, ts: new Date().toISOString() }))
+      this.socket.send(this.deps.frames.ack({ for: 'confirmation', messageId, outcome }))
     } catch (error) {
       if (error instanceof AppError) {
-        this.socket.send(frameError('confirmation', error.message, error.kind, messageId))
+        this.socket.send(this.deps.frames.error('confirmation', error.message, error.kind, messageId))
         return
       }
       this.replyError('confirmation', error)
@@ -121,6 +123,6 @@ export class EventsConnection {
   }
 
   private reject(frameType: string, message: string, kind = 'bad_frame'): void {
-    this.socket.send(frameError(frameType, message, kind))
+    this.socket.send(this.deps.frames.error(frameType, message, kind))
   }
 }

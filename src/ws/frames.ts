@@ -1,6 +1,5 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ExitEvent, OutputEvent, type EventDefinition } from '../events'
+import { ExitEvent, OutputEvent, schemaProblem, type EventDefinition, type OutgoingCheck } from '../events'
 import { MAX_TERMINAL_SIZE } from '../pty/terminal'
 import { TaskErrorEvent, TaskPatchEvent, TaskStatusEvent } from '../tasks/events'
 import { ConfirmationEvent, ConfirmationResolvedEvent, MessageEvent, ToolEvent } from '../tasks/conversation-events'
@@ -8,8 +7,8 @@ import { ConfirmationEvent, ConfirmationResolvedEvent, MessageEvent, ToolEvent }
 /**
  * The catalogue of everything the two sockets carry, in both directions. The OpenAPI document
  * publishes every schema here (http/openapi.ts reads FRAME_SCHEMAS), incoming frames are checked
- * against them before anything acts on them, and test/ws/frames.test.ts checks what the server
- * sends against them.
+ * against them before anything acts on them, and what the server sends is checked as it is made
+ * (events in events/bus.ts, the other frames by ServerFrames below; see events/outgoing-check.ts).
  *
  * To add an event: `defineEvent(...)` next to the code that emits it, one entry in
  * EVENT_DEFINITIONS below, a test that a published one validates. To add a client frame: its
@@ -132,28 +131,46 @@ export const FRAME_SCHEMAS: Readonly<Record<string, TSchema>> = Object.freeze({
   PtyInputFrame,
 })
 
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>()
+/** Null when a client's frame fits `schema`, else one sentence naming the first wrong field. */
+export const frameProblem = schemaProblem
 
-/** A compiled check per schema (TypeBox compiles to a function once; per-frame cost is a call). */
-export function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
-  let check = compiled.get(schema)
-  if (!check) {
-    check = TypeCompiler.Compile(schema)
-    compiled.set(schema, check)
+type ResumeFields = Omit<Static<typeof ResumeFrame>, 'type'>
+type AckFields = Omit<Static<typeof AckFrame>, 'type' | 'ts'>
+type PtyExitFields = Omit<Static<typeof PtyExitFrame>, 'type'>
+
+/**
+ * The frames the server sends that are not events, made here and only here, each checked against
+ * its schema as it is made (events are checked once when published, in events/bus.ts). What a
+ * failed check does is the OutgoingCheck's mode: throw in tests, log and send in the server.
+ * These are rare (one resume per connect, one reply per client frame), so the check is free.
+ */
+export class ServerFrames {
+  /** The one frame with no variable part: checked once, sent as this text. */
+  readonly pong: string
+
+  constructor(private readonly outgoing: OutgoingCheck) {
+    this.pong = this.text(PongFrame, { type: 'pong' })
   }
-  return check as TypeCheck<T>
-}
 
-/** Null when `value` fits `schema`, else one sentence naming the first wrong field. */
-export function frameProblem(schema: TSchema, value: unknown): string | null {
-  const check = checkerFor(schema)
-  if (check.Check(value)) return null
-  const first = check.Errors(value).First()
-  const field = first?.path ? first.path.replace(/^\//, '') : 'the frame'
-  return `${field}: ${first?.message ?? 'does not fit the schema'}`
-}
+  resume(fields: ResumeFields): string {
+    return this.text(ResumeFrame, { type: 'resume', ...fields })
+  }
 
-/** The reply to a refused frame. */
-export function frameError(frameType: string, message: string, kind = 'bad_frame', messageId?: string): string {
-  return JSON.stringify({ type: 'error', error: kind, message, for: frameType, ...(messageId !== undefined ? { messageId } : {}), ts: new Date().toISOString() })
+  ack(fields: AckFields): string {
+    return this.text(AckFrame, { type: 'ack', ...fields, ts: new Date().toISOString() })
+  }
+
+  /** The reply to a refused frame. */
+  error(frameType: string, message: string, kind = 'bad_frame', messageId?: string): string {
+    return this.text(FrameErrorFrame, { type: 'error', error: kind, message, for: frameType, ...(messageId !== undefined ? { messageId } : {}), ts: new Date().toISOString() })
+  }
+
+  ptyExit(fields: PtyExitFields): string {
+    return this.text(PtyExitFrame, { type: 'exit', ...fields })
+  }
+
+  private text<T extends TObject>(schema: T, frame: Static<T>): string {
+    this.outgoing.check(schema, frame)
+    return JSON.stringify(frame)
+  }
 }

@@ -1,6 +1,6 @@
 export { ClientSocket, SessionSockets, CLOSE, DEFAULT_MAX_QUEUED_BYTES } from './client-socket'
 export type { ClientSocketOptions, RawSocket } from './client-socket'
-export { PtyConnection, exitFrame, readPtyFrame, DEFAULT_PTY_FLOW } from './pty-connection'
+export { PtyConnection, readPtyFrame, DEFAULT_PTY_FLOW } from './pty-connection'
 export type { PtyFlowOptions } from './pty-connection'
 export { EventsConnection } from './events-connection'
 export { EventsFanout, eventText } from './events-fanout'

@@ -3,13 +3,13 @@ import type { Session } from '../session'
 import { CLOSE, type ClientSocket } from './client-socket'
 import type { TerminalManager, TerminalViewer } from '../pty/manager'
 import type { Terminal, TerminalExit } from '../pty/terminal'
-import { frameError, frameProblem, PTY_CLIENT_FRAMES } from './frames'
+import { frameProblem, PTY_CLIENT_FRAMES, type ServerFrames } from './frames'
 
 /** The `exit` frame: `code` stays a number for clients, 128 + signal as shells report it. */
-export function exitFrame(exit: TerminalExit): string {
+export function exitFrame(frames: ServerFrames, exit: TerminalExit): string {
   const signalNumber = exit.signal ? (constants.signals as Record<string, number>)[exit.signal] : undefined
   const code = exit.code ?? (signalNumber === undefined ? -1 : 128 + signalNumber)
-  return JSON.stringify({ type: 'exit', code, durationMs: exit.durationMs, ...(exit.signal ? { signal: exit.signal } : {}) })
+  return frames.ptyExit({ code, durationMs: exit.durationMs, ...(exit.signal ? { signal: exit.signal } : {}) })
 }
 
 type ClientFrame = { kind: 'resize'; cols: number; rows: number } | { kind: 'input'; data: string } | { kind: 'bad_resize'; message: string }
@@ -74,6 +74,7 @@ export class PtyConnection implements TerminalViewer {
   constructor(
     private readonly socket: ClientSocket,
     private readonly session: Session,
+    private readonly frames: ServerFrames,
     private readonly flow: PtyFlowOptions = DEFAULT_PTY_FLOW,
   ) {}
   /** Attaches to the session's shell; throws the manager's 429/503 AppErrors. */
@@ -149,7 +150,7 @@ export class PtyConnection implements TerminalViewer {
   exit(exit: TerminalExit): void {
     this.release = undefined
     clearTimeout(this.stuckTimer)
-    this.socket.send(exitFrame(exit))
+    this.socket.send(exitFrame(this.frames, exit))
     this.socket.close(CLOSE.normal, 'the terminal process exited')
   }
 
@@ -164,7 +165,7 @@ export class PtyConnection implements TerminalViewer {
     const frame = readPtyFrame(message)
     if (frame.kind === 'input') terminal.write(frame.data)
     else if (frame.kind === 'resize') terminal.resize(frame.cols, frame.rows)
-    else this.socket.send(frameError('resize', frame.message, 'bad_terminal_size'))
+    else this.socket.send(this.frames.error('resize', frame.message, 'bad_terminal_size'))
   }
 
   /** The socket closed: stop receiving output. The shell keeps running for the next attach. */
