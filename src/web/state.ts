@@ -18,6 +18,18 @@ export type ChatItem =
   | { kind: 'output'; id: string; text: string }
   | { kind: 'note'; id: string; text: string; tone: 'status' | 'error' }
 
+/** One message of GET /api/tasks/{id}/messages. */
+export type TranscriptMessage = { messageId: string; role: 'agent' | 'user'; content: string; ts: string }
+
+/**
+ * The id the server gives a task's instruction in a transcript that has no messages of its own yet
+ * (a print-mode task, an ACP task before its run echoed the instruction; src/tasks/service.ts).
+ * The page is built into the same binary as the server, so the two cannot drift apart.
+ */
+export function instructionMessageId(taskId: string): string {
+  return `instruction-${taskId}`
+}
+
 export type CommandRun = { cmdId: string; cmd: string; output: string; view: CommandView | null; error: string | null }
 
 export type Topic = 'tasks' | 'chat' | 'commands' | 'agents' | 'connection' | 'patch'
@@ -89,8 +101,9 @@ export class Store {
         const messageId = text(event.messageId) || id
         const existing = items.find((item) => item.kind === 'message' && item.id === messageId)
         const content = text(event.content)
+        const role = event.role === 'user' ? 'user' : 'agent'
         if (existing?.kind === 'message') existing.content = content.startsWith(existing.content) ? content : existing.content + content
-        else items.push({ kind: 'message', id: messageId, role: event.role === 'user' ? 'user' : 'agent', content, ts: event.ts })
+        else if (!this.claimInstruction(items, taskId, role, content, messageId)) items.push({ kind: 'message', id: messageId, role, content, ts: event.ts })
         break
       }
       case 'tool': {
@@ -145,6 +158,45 @@ export class Store {
     }
     if (items.length > MAX_CHAT_ITEMS) items.splice(0, items.length - MAX_CHAT_ITEMS)
     this.emit('chat')
+  }
+
+  /**
+   * Merges a task's transcript (GET /api/tasks/{id}/messages) into the chat its events built:
+   * messages the page already has stay where they are (same messageId, events and transcript
+   * share it), missing ones go in transcript order before the next message the page has, so
+   * nothing shows twice whether an event came before or after the transcript was read.
+   */
+  mergeTranscript(taskId: string, messages: readonly TranscriptMessage[]): void {
+    const items = this.chat(taskId)
+    const merged: ChatItem[] = []
+    let next = 0
+    for (const message of messages) {
+      const at = items.findIndex((item, index) => index >= next && item.kind === 'message' && item.id === message.messageId)
+      if (at !== -1) {
+        merged.push(...items.slice(next, at + 1))
+        next = at + 1
+        continue
+      }
+      if (items.some((item) => item.kind === 'message' && item.id === message.messageId)) continue
+      // The instruction read before the run echoed it, while its echo already came as an event.
+      if (message.messageId === instructionMessageId(taskId) && items.some((item) => item.kind === 'message' && item.role === 'user' && item.content === message.content)) continue
+      merged.push({ kind: 'message', id: message.messageId, role: message.role, content: message.content, ts: message.ts })
+    }
+    merged.push(...items.slice(next))
+    items.splice(0, items.length, ...merged.slice(-MAX_CHAT_ITEMS))
+    this.emit('chat')
+  }
+
+  /**
+   * The echo of the instruction as an event, when the transcript (read before the run started)
+   * gave it the placeholder id: the one item takes the event's id instead of a second one.
+   */
+  private claimInstruction(items: ChatItem[], taskId: string, role: 'agent' | 'user', content: string, messageId: string): boolean {
+    if (role !== 'user') return false
+    const placeholder = items.find((item) => item.kind === 'message' && item.id === instructionMessageId(taskId))
+    if (placeholder?.kind !== 'message' || placeholder.content !== content) return false
+    placeholder.id = messageId
+    return true
   }
 
   private liveStatus(taskId: string, status: string, phase: string | undefined): void {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it as bunIt } from 'bun:test'
 import type { Page } from 'puppeteer-core'
 import { makeTestApp, type TestApp } from '../fixtures/app'
-import { BROWSER_TEST_MS, launchBrowser, newPage, openTab, pairingLink, PHONE, screenshot, waitForText, type PageWatch } from './browser'
+import { BROWSER_TEST_MS, clickWhenReady as clickIn, launchBrowser, openPairedPage, openTab, PHONE, screenshot, waitForText, type PageWatch } from './browser'
 
 /** A browser test waits on a real shell and a real browser: more than the suite's default 30 s on a busy machine. */
 const it = (name: string, fn: () => Promise<void> | void) => bunIt(name, fn, BROWSER_TEST_MS)
@@ -19,22 +19,7 @@ let page: Page
 let watch: PageWatch
 let closePage: () => Promise<void>
 
-/**
- * Finds and clicks the button in one step inside the page: live events re-render the Chat, so a
- * button found by one call can be replaced before a second call clicks it ("Node is detached").
- */
-async function clickWhenReady(selector: string): Promise<void> {
-  await page.waitForFunction(
-    (css: string) => {
-      const button = document.querySelector<HTMLButtonElement>(css)
-      if (!button || button.disabled) return false
-      button.click()
-      return true
-    },
-    { timeout: 30_000 },
-    selector,
-  )
-}
+const clickWhenReady = (selector: string) => clickIn(page, selector)
 
 async function startAskingTask(instruction: string): Promise<string> {
   const response = await app.request('/api/tasks', {
@@ -59,9 +44,7 @@ beforeAll(async () => {
   app = await makeTestApp()
   baseUrl = app.listen().baseUrl
   browser = await launchBrowser()
-  ;({ page, watch, close: closePage } = await newPage(browser.browser, baseUrl, PHONE))
-  await page.goto(pairingLink(baseUrl, { sessionId: app.sessionId, token: app.token, expiresAt: new Date(Date.now() + 3600_000).toISOString() }))
-  await waitForText(page, '.conn', 'live')
+  ;({ page, watch, close: closePage } = await openPairedPage(browser.browser, baseUrl, app, PHONE))
 }, BROWSER_TEST_MS)
 
 afterAll(async () => {

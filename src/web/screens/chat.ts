@@ -1,3 +1,4 @@
+import { errorText } from '../api'
 import type { Cockpit, Screen } from '../context'
 import { h, replace, shortTime, stickToBottom } from '../dom'
 import type { ChatItem } from '../state'
@@ -27,7 +28,7 @@ export function chatScreen(ctx: Cockpit): Screen {
   const line = (item: ChatItem): HTMLElement => {
     switch (item.kind) {
       case 'message':
-        return h('li', { class: `msg ${item.role}` }, h('span', { class: 'who' }, item.role === 'user' ? 'You' : 'Agent'), h('p', { class: 'text' }, item.content))
+        return h('li', { class: `msg ${item.role}` }, h('span', { class: 'who' }, `${item.role === 'user' ? 'You' : 'Agent'} · ${shortTime(item.ts)}`), h('p', { class: 'text' }, item.content))
       case 'tool':
         return h('li', { class: 'tool' }, h('span', { class: `badge ${item.status}` }, item.status || 'tool'), ' ', h('span', null, item.title), item.toolKind ? h('span', { class: 'muted' }, ` (${item.toolKind})`) : null)
       case 'output':
@@ -58,9 +59,31 @@ export function chatScreen(ctx: Cockpit): Screen {
     const task = store.task(taskId)
     stickToBottom(log, () => {
       if (!task) return replace(log, h('li', { class: 'muted' }, 'Start a task on the Tasks screen.'))
-      const opening = h('li', { class: 'msg user' }, h('span', { class: 'who' }, `You · ${shortTime(task.createdAt)}`), h('p', { class: 'text' }, task.instruction))
-      replace(log, opening, ...store.chat(task.taskId).map(line))
+      const items = store.chat(task.taskId)
+      // The page's own copy of the instruction, only until the server's (its echo as a `message`
+      // event, or the transcript) is here: shown once either way.
+      const firstUser = items.find((item) => item.kind === 'message' && item.role === 'user')
+      const echoed = firstUser?.kind === 'message' && firstUser.content === task.instruction
+      const opening = echoed ? null : line({ kind: 'message', id: 'opening', role: 'user', content: task.instruction, ts: task.createdAt })
+      replace(log, opening, ...items.map(line))
     })
+  }
+
+  // The transcript, each time a chat opens (the event replay alone lacks what left the server's
+  // ring, e.g. after a long output); live events then add to it without duplicates (by messageId).
+  let loadedFor: string | null = null
+  const loadTranscript = async () => {
+    const taskId = ctx.selectedTaskId()
+    if (!visible || taskId === null || taskId === loadedFor) return
+    loadedFor = taskId
+    const { data, error } = await ctx.api.api.tasks({ id: taskId }).messages.get()
+    if (error?.status === 401) return ctx.unauthorized()
+    if (error) {
+      loadedFor = null
+      if (error.status !== 404) notice.textContent = errorText(error)
+      return
+    }
+    store.mergeTranscript(taskId, data.messages)
   }
 
   const form = h('form', { class: 'composer' }, input, send)
@@ -96,7 +119,10 @@ export function chatScreen(ctx: Cockpit): Screen {
     })
   }
   store.on('chat', schedule)
-  store.on('tasks', schedule)
+  store.on('tasks', () => {
+    schedule()
+    void loadTranscript()
+  })
 
   const el = h('section', { class: 'screen chat' }, h('h2', null, 'Chat'), taskPicker(ctx, 'chat-task'), log, notice, form)
   return {
@@ -104,6 +130,8 @@ export function chatScreen(ctx: Cockpit): Screen {
     el,
     shown: () => {
       visible = true
+      loadedFor = null
+      void loadTranscript()
       render()
       log.scrollTop = log.scrollHeight
     },

@@ -1,20 +1,31 @@
 import type { FitAddon } from '@xterm/addon-fit'
 import type { Terminal } from '@xterm/xterm'
 import { socketBase } from '../api'
+import type { TaskView } from '../api'
 import type { Cockpit, Screen } from '../context'
-import { h } from '../dom'
+import { h, replace } from '../dom'
 
 const DARK = { background: '#111418', foreground: '#e6e6e6', cursor: '#e6e6e6', selectionBackground: '#3a4a5f' }
 const LIGHT = { background: '#fbfbfb', foreground: '#1b1b1b', cursor: '#1b1b1b', selectionBackground: '#c5d7ef' }
 
+/** A print-mode agent runs in a terminal of its own, which `/ws/pty?taskId=` shows; an ACP agent has none. */
+function hasTerminal(ctx: Cockpit, task: TaskView): boolean {
+  return ctx.store.agents.find((agent) => agent.name === task.agent)?.mode === 'print'
+}
+
 /**
- * The session's shell in xterm.js over /ws/pty. The shell outlives the socket: after a drop the
- * page reconnects, clears its screen and gets the server's replay of the recent screen back.
+ * The session's shell in xterm.js over /ws/pty, or, picked above it, the terminal of a task
+ * whose agent runs in print mode (`?taskId=`: its output live, typing answers its prompts, and
+ * the whole screen again once it has ended). The shell outlives the socket: after a drop the page
+ * reconnects, clears its screen and gets the server's replay of the recent screen back.
  */
 export function terminalScreen(ctx: Cockpit): Screen {
   const host = h('div', { class: 'term', 'aria-label': 'Terminal' })
   const state = h('span', { class: 'muted', role: 'status' }, 'offline')
   const restart = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Start a new shell')
+  const source = h('select', { id: 'terminal-source', 'aria-label': 'Which terminal' })
+  /** The task whose agent terminal is shown; null: the session's shell. */
+  let target: string | null = null
   const dark = matchMedia('(prefers-color-scheme: dark)')
   let term: Terminal | null = null
   let fit: FitAddon | null = null
@@ -51,9 +62,11 @@ export function terminalScreen(ctx: Cockpit): Screen {
     state.textContent = 'connecting'
     const { sessionId, token } = ctx.session
     const query = new URLSearchParams({ sessionId, token, cols: String(term.cols), rows: String(term.rows) })
+    if (target !== null) query.set('taskId', target)
     const ws = new WebSocket(`${socketBase()}/ws/pty?${query}`)
     socket = ws
     let fresh = true
+    let opened = false
     ready = false
     ws.onmessage = (message) => {
       if (typeof message.data !== 'string' || !term) return
@@ -67,12 +80,13 @@ export function terminalScreen(ctx: Cockpit): Screen {
       if (message.data.startsWith('{"type":"exit"')) {
         exited = true
         const code = (JSON.parse(message.data) as { code?: number }).code
-        term.write(`\r\n[the shell exited with code ${code ?? '?'}]\r\n`)
+        term.write(`\r\n[${target === null ? 'the shell' : 'the agent'} exited with code ${code ?? '?'}]\r\n`)
         return
       }
       term.write(message.data)
     }
     ws.onopen = () => {
+      opened = true
       retryMs = 500
       state.textContent = 'connected'
       state.dataset.connects = String(++connects)
@@ -84,7 +98,13 @@ export function terminalScreen(ctx: Cockpit): Screen {
       if (close.code === 4401 || close.code === 4410) return ctx.unauthorized()
       if (exited) {
         state.textContent = 'exited'
-        restart.hidden = false
+        restart.hidden = target !== null
+        return
+      }
+      if (target !== null && !opened) {
+        // Refused before the upgrade (404): the task has no terminal here, e.g. it ran before
+        // the server restarted; trying again would not change that.
+        state.textContent = 'no terminal for this task'
         return
       }
       state.textContent = 'reconnecting'
@@ -118,7 +138,41 @@ export function terminalScreen(ctx: Cockpit): Screen {
     term?.focus()
   })
 
-  const el = h('section', { class: 'screen terminal' }, h('div', { class: 'row' }, h('h2', null, 'Terminal'), state, restart), host)
+  /** Leaves the terminal shown now (its socket closes; a shell keeps running) and opens `taskId`'s. */
+  const switchTo = (taskId: string | null) => {
+    if (taskId === target) return
+    target = taskId
+    clearTimeout(retryTimer)
+    const old = socket
+    socket = null
+    old?.close()
+    exited = false
+    pendingInput = ''
+    term?.reset()
+    if (visible) {
+      connect()
+      term?.focus()
+    }
+  }
+
+  let sourcesKey = ''
+  const renderSources = () => {
+    const tasks = ctx.store.tasks.filter((task) => hasTerminal(ctx, task))
+    if (target !== null && !tasks.some((task) => task.taskId === target)) switchTo(null)
+    const labels = tasks.map((task) => [task.taskId, `Agent: ${task.agent} · ${task.status} · ${(task.instruction.split('\n')[0] ?? '').slice(0, 50)}`] as const)
+    // Statuses change often while agents run: rebuild only when a label did, so an open list stays open.
+    const key = JSON.stringify([target, labels])
+    if (key === sourcesKey) return
+    sourcesKey = key
+    replace(source, h('option', { value: '', selected: target === null }, 'Session shell'), ...labels.map(([taskId, label]) => h('option', { value: taskId, selected: taskId === target }, label)))
+    source.hidden = tasks.length === 0
+  }
+  source.addEventListener('change', () => switchTo(source.value || null))
+  ctx.store.on('tasks', renderSources)
+  ctx.store.on('agents', renderSources)
+  renderSources()
+
+  const el = h('section', { class: 'screen terminal' }, h('div', { class: 'row' }, h('h2', null, 'Terminal'), source, state, restart), host)
   return {
     name: 'Terminal',
     el,
