@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { gitCli } from '../fixtures/app'
 import { writeFileWriterAgent } from '../fixtures/file-writer-agent'
-import { launch, makeServerHome, type RunningServer } from '../fixtures/server-home'
+import { launch, makeServerHome, type RunningServer } from '../fixtures/binary'
 import { Prng } from '../fuzz/prng'
 import { waitFor } from '../faults/support'
 

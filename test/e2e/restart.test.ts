@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { gitCli } from '../fixtures/app'
-import { launch, makeServerHome, type RunningServer } from '../fixtures/server-home'
+import { launch, makeServerHome, type RunningServer } from '../fixtures/binary'
 import { waitFor } from '../faults/support'
 
 type TaskView = { taskId: string; status: string; error?: string; patchCount: number; commit?: string; endedAt?: string }

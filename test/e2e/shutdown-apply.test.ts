@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { gitCli } from '../fixtures/app'
 import { writeFileWriterAgent } from '../fixtures/file-writer-agent'
-import { launch, makeServerHome } from '../fixtures/server-home'
+import { launch, makeServerHome } from '../fixtures/binary'
 import { waitFor } from '../faults/support'
 
 type TaskView = { taskId: string; status: string; commit?: string }

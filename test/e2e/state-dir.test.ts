@@ -9,7 +9,7 @@ import { describe, expect, it } from 'bun:test'
 import { chmodSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SCHEMA_VERSION } from '../../src/store'
-import { launch, makeServerHome, runToExit } from '../fixtures/server-home'
+import { launch, makeServerHome, runToExit } from '../fixtures/binary'
 
 const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '')
 

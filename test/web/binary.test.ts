@@ -4,43 +4,24 @@
  * Chromium that can reach nothing but loopback, loads the page from the binary and pairs.
  */
 import { afterAll, beforeAll, describe, expect, it as bunIt } from 'bun:test'
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { gitCli } from '../fixtures/app'
-import { compiledBinary } from '../fixtures/binary'
+import { compiledBinary, makeServerHome, type ServerHome } from '../fixtures/binary'
 import { BROWSER_TEST_MS, launchBrowser, newPage, openTab, PHONE, waitForText } from './browser'
 
 /** A browser test waits on a real shell and a real browser: more than the suite's default 30 s on a busy machine. */
 const it = (name: string, fn: () => Promise<void> | void) => bunIt(name, fn, BROWSER_TEST_MS)
 
-let dir: string
+let home: ServerHome
 let proc: { kill(signal?: NodeJS.Signals): void; exited: Promise<number> } | null = null
 let printed = ''
 let browser: Awaited<ReturnType<typeof launchBrowser>>
 
 beforeAll(async () => {
   const binary = await compiledBinary()
-  dir = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-web-bin-')))
-  const repo = join(dir, 'allowed', 'repo')
-  mkdirSync(repo, { recursive: true })
-  gitCli(repo, 'init', '-q', '-b', 'main')
-  await Bun.write(join(repo, 'README.md'), '# binary\n')
-  gitCli(repo, 'add', '-A')
-  gitCli(repo, 'commit', '-q', '-m', 'initial')
+  home = await makeServerHome({ 'README.md': '# binary\n' })
   // `script` gives the binary a terminal, so it makes the QR session and prints the browser link.
   const child = Bun.spawn(['script', '-qfec', `exec ${binary} --port 0`, '/dev/null'], {
-    cwd: repo,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: dir,
-      SHELL: '/bin/sh',
-      TERM: 'xterm',
-      REPO_ALLOWLIST: join(dir, 'allowed'),
-      STATE_DIR: join(dir, 'state'),
-      JWT_SECRET: 'web-binary-secret-0123456789abcdef0123456789',
-      LOG_LEVEL: 'warn',
-    },
+    cwd: home.repo,
+    env: home.env({ TERM: 'xterm', JWT_SECRET: 'web-binary-secret-0123456789abcdef0123456789' }),
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -63,7 +44,7 @@ afterAll(async () => {
   proc?.kill('SIGTERM')
   await Promise.race([proc?.exited, Bun.sleep(5000)])
   proc?.kill('SIGKILL')
-  rmSync(dir, { recursive: true, force: true })
+  await home?.[Symbol.asyncDispose]()
 }, BROWSER_TEST_MS)
 
 describe('the web cockpit in the compiled binary', () => {

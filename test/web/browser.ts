@@ -2,9 +2,11 @@
  * Page helpers for the browser tests. Their callbacks run in the page (DOM types, checked by
  * src/web/tsconfig.json); launching Chromium lives in chromium.ts, which scripts/bench-web.ts shares.
  */
+import { afterAll, beforeAll } from 'bun:test'
 import type { Browser, Page } from 'puppeteer-core'
 import { browserPairingUrl } from '../../src/routes/web'
-import { DESKTOP, newPage } from './chromium'
+import type { TestApp } from '../fixtures/app'
+import { BROWSER_TEST_MS, DESKTOP, launchBrowser, newPage, type PageWatch } from './chromium'
 
 export * from './chromium'
 
@@ -70,4 +72,39 @@ export async function waitForTerminalText(page: Page, text: string, timeout = 60
     { timeout, polling: 100 },
     text,
   )
+}
+
+/** What a browser test file works with, once its beforeAll has run. */
+export type BrowserSuite = { app: TestApp; baseUrl: string; browser: Browser; page: Page; watch: PageWatch }
+
+/**
+ * The set-up every browser test file shares, as its beforeAll and afterAll: the app listening on
+ * loopback, Chromium, and one page, opened from the session's pairing link and live (or left
+ * blank with `paired: false`, for a file whose first test is the pairing). afterAll closes the
+ * page, the browser and the app. The returned object's fields are set once beforeAll has run.
+ */
+export function browserSuite(makeApp: () => Promise<TestApp>, options: { viewport?: typeof DESKTOP; paired?: boolean } = {}): BrowserSuite {
+  const suite = {} as BrowserSuite
+  let closeBrowser: (() => Promise<void>) | undefined
+  let closePage: (() => Promise<void>) | undefined
+  let closeApp: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    const app = await makeApp()
+    closeApp = () => app[Symbol.asyncDispose]()
+    suite.app = app
+    suite.baseUrl = app.listen().baseUrl
+    const launched = await launchBrowser()
+    closeBrowser = () => launched[Symbol.asyncDispose]()
+    suite.browser = launched.browser
+    const opened = options.paired === false ? await newPage(launched.browser, suite.baseUrl, options.viewport) : await openPairedPage(launched.browser, suite.baseUrl, app, options.viewport)
+    closePage = opened.close
+    suite.page = opened.page
+    suite.watch = opened.watch
+  }, BROWSER_TEST_MS)
+  afterAll(async () => {
+    await closePage?.()
+    await closeBrowser?.()
+    await closeApp?.()
+  }, BROWSER_TEST_MS)
+  return suite
 }
