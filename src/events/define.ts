@@ -12,6 +12,13 @@ export type EventDefinition<K extends string = string, P extends TProperties = T
   readonly type: K
   /** The event as a client receives it: `type`, its fields, and the bus's `seq`, `ts`, `epoch`. */
   readonly schema: TObject<P & { type: TLiteral<K> } & typeof ENVELOPE>
+  /**
+   * The event as its producer makes it (`type` and its fields, no envelope): what the bus checks
+   * on publish. The envelope is the bus's own one line (an integer seq, toISOString, the epoch),
+   * and its `ts` format check was nine tenths of a full check's cost (0.19-0.28 µs against
+   * 0.02-0.025 µs per status event, measured with Elysia's date-time format loaded).
+   */
+  readonly payload: TObject
   /** The schema's name in the OpenAPI document's components. */
   readonly name: string
 }
@@ -31,7 +38,8 @@ const ENVELOPE = {
 export function defineEvent<const K extends string, P extends TProperties>(type: K, properties: P, description: string): EventDefinition<K, P> {
   const name = `${type.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())}Event`
   const schema = Type.Object({ type: Type.Literal(type), ...properties, ...ENVELOPE }, { title: name, description })
-  return { type, schema: schema as EventDefinition<K, P>['schema'], name }
+  const payload: TObject = Type.Object({ type: Type.Literal(type), ...properties }, { title: name }) as TObject
+  return { type, schema: schema as EventDefinition<K, P>['schema'], payload, name }
 }
 
 /** The event as a client receives it (fields and envelope). */
