@@ -1,7 +1,6 @@
 import type { FitAddon } from '@xterm/addon-fit'
 import type { Terminal } from '@xterm/xterm'
-import { socketBase } from '../api'
-import type { TaskView } from '../api'
+import { socketBase, type TaskView } from '../api'
 import type { Cockpit, Screen } from '../context'
 import { h, replace } from '../dom'
 
