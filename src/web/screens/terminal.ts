@@ -100,9 +100,10 @@ export function terminalScreen(ctx: Cockpit): Screen {
         restart.hidden = target !== null
         return
       }
-      if (target !== null && !opened) {
-        // Refused before the upgrade (404): the task has no terminal here, e.g. it ran before
-        // the server restarted; trying again would not change that.
+      const status = ctx.store.task(target)?.status
+      if (target !== null && !opened && status !== 'pending' && status !== 'running') {
+        // Refused before the upgrade (404) for a task that is not starting: it has no terminal
+        // here (it ran before the server restarted); trying again would not change that.
         state.textContent = 'no terminal for this task'
         return
       }
