@@ -2,7 +2,7 @@ import { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } fr
 import { CommandRunner, type CommandRunnerOptions } from './cmdexec'
 import type { Config } from './config'
 import { DEFAULT_RING_LIMITS, EventHub, OutgoingCheck, type EventLog, type OutgoingFailures } from './events'
-import { recoverInterruptedApply } from './git'
+import { holdGitWorkers, recoverInterruptedApply } from './git'
 import { createLogger, type Logger } from './logger'
 import { createTerminalServices, type TerminalManager, type TerminalManagerOptions } from './pty'
 import { endMarkedProcesses } from './procs'
@@ -152,6 +152,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     sessions.sweep().catch((error) => logger.error('session sweep failed', { error: String(error) }))
     tasks.sweepRetention().catch((error) => logger.error('workspace retention sweep failed', { error: String(error) }))
   }
+  // The git workers (diffs, status, workspace copies) stop with this server.
+  const releaseGitWorkers = holdGitWorkers()
   const sweep = setInterval(sweepAll, 30_000)
   sweep.unref()
   const firstSweep = setTimeout(() => {
@@ -186,6 +188,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
       await tasks.shutdown()
       sockets.closeAll()
       await Promise.all([commands.shutdown(), terminalLayer.shutdown()])
+      releaseGitWorkers()
       state.close()
     },
   }

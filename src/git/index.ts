@@ -3,32 +3,38 @@
  * currentBranch, getConfig); objects, packs, the index (.git/index) and the working tree are read
  * and written directly by this folder (odb.ts, pack.ts, dirc.ts, worktree.ts), because
  * isomorphic-git's own readers were the slow part: pack.ts and dirc.ts say what was measured.
- * No `git` executable, hooks, filters or fsmonitor ever run from here. A workspace is made on the
- * git worker (off-thread.ts): copying 10 000 files on this thread held every session's terminals,
- * sockets and requests for up to 1.7 s. Diffs stay on this thread for now (see off-thread.ts).
+ * No `git` executable, hooks, filters or fsmonitor ever run from here. Diffs, status and workspaces
+ * are made on a git worker (off-thread.ts): on this thread, 3 workspaces and 5 diffs of a 10k-file
+ * repo held every session's terminals, sockets and requests for up to 4 s. Each takes an optional
+ * signal: aborting it stops waiting (and a workspace copy stops between files).
  */
 import type { FilePatch, HunkSelection, RepoStatus } from './types'
 import { applyPatches } from './apply'
 import { applyAndCommit } from './apply-commit'
 import { recoverApply, type Recovery } from './apply-journal'
 import { commitPaths } from './commit'
-import { baseTree, diffAgainst } from './diff'
+import { restorePatchOrigin } from './diff'
 import { openRepo } from './odb'
-import { repoStatus } from './status'
 import { runOffThread } from './off-thread'
 
 export type { Hunk, FilePatch, HunkSelection, RepoStatus } from './types'
 export { patchOrigin, restorePatchOrigin, type PatchOrigin } from './diff'
+export { holdGitWorkers, stopGitWorkers } from './off-thread'
+
+type Cancel = { signal?: AbortSignal }
 
 /** Working tree (tracked changes + untracked, not-ignored files) vs `base` (default HEAD). */
-export async function diffWorkingTree(repoDir: string, opts?: { base?: string }): Promise<FilePatch[]> {
-  const repo = openRepo(repoDir)
-  const { tree } = await baseTree(repo, opts?.base ?? 'HEAD')
-  return diffAgainst(repo, tree)
+export async function diffWorkingTree(repoDir: string, opts?: { base?: string } & Cancel): Promise<FilePatch[]> {
+  const { patches, origins } = await runOffThread('diffWorkingTree', { repoDir, base: opts?.base ?? 'HEAD' }, opts?.signal)
+  patches.forEach((patch, i) => {
+    const origin = origins[i]
+    if (origin) restorePatchOrigin(patch, origin)
+  })
+  return patches
 }
 
-export async function readStatus(repoDir: string): Promise<RepoStatus> {
-  return repoStatus(openRepo(repoDir))
+export async function readStatus(repoDir: string, opts?: Cancel): Promise<RepoStatus> {
+  return runOffThread('readStatus', { repoDir }, opts?.signal)
 }
 
 /** Applies the selected hunks of `patches` to repoDir's working tree, all or nothing. */
@@ -68,13 +74,13 @@ export async function commitFiles(
 }
 
 /** A new repo at workspaceDir sharing sourceRepo's objects, whose baseline commit holds the user's uncommitted work. */
-export async function createWorkspace(sourceRepo: string, workspaceDir: string): Promise<{ baseline: string }> {
-  return runOffThread('createWorkspace', sourceRepo, workspaceDir)
+export async function createWorkspace(sourceRepo: string, workspaceDir: string, opts?: Cancel): Promise<{ baseline: string }> {
+  return runOffThread('createWorkspace', { repoDir: sourceRepo, workspaceDir }, opts?.signal)
 }
 
 /** What changed in a workspace since its baseline commit. */
-export async function diffWorkspace(workspaceDir: string, baseline: string): Promise<FilePatch[]> {
-  return diffWorkingTree(workspaceDir, { base: baseline })
+export async function diffWorkspace(workspaceDir: string, baseline: string, opts?: Cancel): Promise<FilePatch[]> {
+  return diffWorkingTree(workspaceDir, { base: baseline, signal: opts?.signal })
 }
 
 /** Throws not_a_repo (saying `git init`) unless dir is the top of a git repository this layer can serve. */

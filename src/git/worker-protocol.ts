@@ -1,7 +1,8 @@
 /** Messages between the git worker and its callers, and how an error crosses the thread boundary intact. */
 import * as errors from '../errors'
 
-export type GitRequest = { id: number; op: string; args: unknown[] }
+/** `run` starts an operation; `cancel` tells a running one to stop where it can (its reply is then ignored). */
+export type GitRequest = { type: 'run'; id: number; op: string; input: unknown } | { type: 'cancel'; id: number }
 export type SerializedError = { name: string; message: string; stack?: string; fields: Record<string, unknown> }
 export type GitReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError }
 

@@ -8,14 +8,26 @@ import { serializeError, type GitReply, type GitRequest } from './worker-protoco
 
 declare const self: Worker
 
+/** What is running here, so a cancel reaches the operation's signal. */
+const running = new Map<number, AbortController>()
+
 self.onmessage = async (event: MessageEvent<GitRequest>) => {
-  const { id, op, args } = event.data
+  const request = event.data
+  if (request.type === 'cancel') {
+    running.get(request.id)?.abort()
+    return
+  }
+  const { id, op, input } = request
+  const controller = new AbortController()
+  running.set(id, controller)
   let reply: GitReply
   try {
-    const run = gitOps[op as GitOpName] as (...a: unknown[]) => Promise<unknown>
-    reply = { id, ok: true, value: await run(...args) }
+    const run = gitOps[op as GitOpName] as (input: unknown, signal: AbortSignal) => Promise<unknown>
+    reply = { id, ok: true, value: await run(input, controller.signal) }
   } catch (error) {
     reply = { id, ok: false, error: serializeError(error) }
+  } finally {
+    running.delete(id)
   }
   self.postMessage(reply)
 }

@@ -50,10 +50,11 @@ type Copy = { from: string; dest: string; path: string; oid: string; mode: strin
  * offers one, else the kernel's in-place copy; each copy's own lstat gives its index entry, so
  * nothing is read back. One file at a time on this thread was the slowest part of a workspace.
  */
-async function copyAll(copies: Copy[], done: (copy: Copy, st: Stats) => void, parallel = 16): Promise<void> {
+async function copyAll(copies: Copy[], done: (copy: Copy, st: Stats) => void, signal?: AbortSignal, parallel = 16): Promise<void> {
   let next = 0
   const lane = async () => {
     while (next < copies.length) {
+      signal?.throwIfAborted()
       const copy = copies[next++]!
       await copyFile(copy.from, copy.dest, constants.COPYFILE_FICLONE)
       if (copy.fix !== null) await chmod(copy.dest, copy.fix)
@@ -63,7 +64,8 @@ async function copyAll(copies: Copy[], done: (copy: Copy, st: Stats) => void, pa
   await Promise.all(Array.from({ length: Math.min(parallel, copies.length) }, lane))
 }
 
-export async function makeWorkspace(src: Repo, workspaceDir: string): Promise<{ baseline: string }> {
+/** Makes the workspace; an aborted signal stops the copy between files (the half-made directory is the caller's to remove). */
+export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: AbortSignal): Promise<{ baseline: string }> {
   const branch = (await git.currentBranch({ fs, gitdir: src.gitdir, fullname: false })) ?? 'workspace'
   const head = await resolveCommit(src, 'HEAD')
   const headFiles = await flatTree(src, await commitTree(src, head))
@@ -117,9 +119,13 @@ export async function makeWorkspace(src: Repo, workspaceDir: string): Promise<{ 
     if (!h || h.oid !== oid || h.mode !== f.mode) changes.set(f.path, { oid, mode: f.mode })
     entries.push(entryFromStat(f.path, lstatSync(dest), oid, f.mode))
   }
-  await copyAll(copies, (copy, st) => {
-    entries[copy.at] = entryFromStat(copy.path, st, copy.oid, copy.mode)
-  })
+  await copyAll(
+    copies,
+    (copy, st) => {
+      entries[copy.at] = entryFromStat(copy.path, st, copy.oid, copy.mode)
+    },
+    signal,
+  )
   for (const path of headFiles.keys()) if (!files.has(path)) changes.set(path, null)
 
   let baseline = head
