@@ -2,6 +2,7 @@ import { statSync } from 'node:fs'
 import { BadRequestError } from '../errors'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { Scrollback } from './scrollback'
+import { Utf8Stream } from './utf8-stream'
 import { sessionAlive, signalSession } from './session-processes'
 
 export type TerminalOptions = {
@@ -57,7 +58,7 @@ export class Terminal {
   private readonly startedAt = performance.now()
   private readonly proc: Bun.Subprocess
   private readonly pty: Bun.Terminal
-  private readonly decoder = new TextDecoder('utf-8')
+  private readonly decoder = new Utf8Stream()
   private readonly history: Scrollback
   private readonly dataListeners = new Set<DataListener>()
   private readonly exitListeners = new Set<ExitListener>()
@@ -80,7 +81,7 @@ export class Terminal {
       terminal: {
         ...this.size,
         name: opts.env.TERM ?? 'xterm-256color',
-        data: (_pty, bytes) => this.emit(this.decoder.decode(bytes, { stream: true })),
+        data: (_pty, bytes) => this.emit(this.decoder.decode(bytes)),
         exit: () => this.ptyEnded(),
       },
     })
@@ -159,6 +160,11 @@ export class Terminal {
     return this.history.text()
   }
 
+  /** About how many characters scrollback() returns, without building it. */
+  get scrollbackLength(): number {
+    return Math.min(this.history.size, this.history.limitBytes)
+  }
+
   /** Hang up, then SIGTERM, then SIGKILL every process group of the terminal's session. */
   kill(graceMs = 2000): Promise<void> {
     if (!this.alive) return Promise.resolve()
@@ -201,7 +207,7 @@ export class Terminal {
     // Output written just before the exit may still sit in the PTY: deliver it before the exit.
     // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.
     await Promise.race([this.ptyEof, Bun.sleep(DRAIN_AFTER_EXIT_MS)])
-    this.emit(this.decoder.decode())
+    this.emit(this.decoder.end())
     const signal = this.proc.signalCode
     const exit: TerminalExit = {
       code: signal === null ? this.proc.exitCode : null,

@@ -46,9 +46,29 @@ export type PtyFlowOptions = {
   resyncBytes: number
   /** A client that takes nothing for this long while lagging is dropped (1013). */
   stuckMs: number
+  /** Live output one client gets per second from one terminal, past its burst; the rest is skipped to a repaint. */
+  liveBytesPerSecond: number
+  /** Output a client gets at once before the rate applies (a `cat` of a small file arrives whole). */
+  burstBytes: number
 }
 
-export const DEFAULT_PTY_FLOW: PtyFlowOptions = { lagBytes: 2 * 1024 * 1024, resyncBytes: 256 * 1024, stuckMs: 10_000 }
+/**
+ * Measured with scripts/bench-echo.ts (2 cores): keystroke echo in one session is slow exactly
+ * when another session's `yes` reaches its client fast (p99 14-33 ms at 6 MB of flood output per
+ * run, 100-310 ms at 17-50 MB): every byte forwarded costs the server, the flooding client and the
+ * machine CPU that the other session's echo then waits for. No one reads 1 MiB of text a second,
+ * so past that a client is sent the screen (a repaint) instead of every line.
+ */
+export const DEFAULT_PTY_FLOW: PtyFlowOptions = {
+  lagBytes: 2 * 1024 * 1024,
+  resyncBytes: 256 * 1024,
+  stuckMs: 10_000,
+  liveBytesPerSecond: 1024 * 1024,
+  burstBytes: 512 * 1024,
+}
+
+/** The shortest wait before a repaint after output was skipped. */
+const MIN_CATCH_UP_MS = 50
 
 /** Full reset (RIS): the client's screen starts over before the scrollback repaints it. */
 const RESET = '\x1bc'
@@ -62,6 +82,11 @@ const RESET = '\x1bc'
  * stops getting live output; once its queue drains it gets a reset and the scrollback, exactly
  * what a reconnect would show, and live output again. One that takes nothing for stuckMs is
  * dropped with 1013. Server memory per client stays at most lagBytes plus one chunk.
+ *
+ * A terminal that floods (`yes`, a runaway log) is forwarded at most liveBytesPerSecond (after a
+ * burst): past it, its output is skipped and the client gets a repaint (reset + scrollback) once
+ * the budget allows, and at the exit. So a flooding session costs a bounded amount of sending per
+ * second and cannot starve other sessions' terminals; nothing is torn, only skipped.
  */
 export class PtyConnection implements TerminalViewer {
   private readonly decoder = new TextDecoder('utf-8')
@@ -70,13 +95,20 @@ export class PtyConnection implements TerminalViewer {
   private stuckTimer: ReturnType<typeof setTimeout> | undefined
   private lagging = false
   private lastQueued = 0
+  /** Bytes this client may still be sent now (a token bucket refilled at liveBytesPerSecond). */
+  private budget: number
+  private budgetAt = performance.now()
+  /** Set while output is being skipped for the rate: the repaint that ends it. */
+  private catchUpTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly socket: ClientSocket,
     private readonly session: Session,
     private readonly frames: ServerFrames,
     private readonly flow: PtyFlowOptions = DEFAULT_PTY_FLOW,
-  ) {}
+  ) {
+    this.budget = flow.burstBytes
+  }
   /** Attaches to the session's shell; throws the manager's 429/503 AppErrors. */
   attachShell(terminals: TerminalManager, size: { cols: number; rows: number } | undefined): void {
     const { terminal, replay } = terminals.attach(this.session, this, size)
@@ -106,11 +138,12 @@ export class PtyConnection implements TerminalViewer {
   }
 
   output(chunk: string): void {
-    // The scrollback already holds this chunk, so a resync sends it too.
+    // The scrollback already holds this chunk, so a resync or a catch-up sends it too.
     if (this.lagging) {
       this.resync()
       return
     }
+    if (this.catchUpTimer) return
     const queued = this.socket.queuedBytes
     if (queued > this.flow.lagBytes) {
       this.lagging = true
@@ -118,7 +151,38 @@ export class PtyConnection implements TerminalViewer {
       this.armStuckTimer()
       return
     }
+    if (!this.spend(chunk.length)) {
+      this.scheduleCatchUp()
+      return
+    }
     this.socket.send(chunk)
+  }
+
+  /** Takes `bytes` from the budget when it has them; a repaint (force) may take it below zero. */
+  private spend(bytes: number, force = false): boolean {
+    const now = performance.now()
+    this.budget = Math.min(this.flow.burstBytes, this.budget + ((now - this.budgetAt) * this.flow.liveBytesPerSecond) / 1000)
+    this.budgetAt = now
+    if (this.budget < bytes && !force) return false
+    this.budget -= bytes
+    return true
+  }
+
+  /** A repaint once the budget covers the scrollback it sends. */
+  private scheduleCatchUp(): void {
+    const needed = (this.terminal?.scrollbackLength ?? 0) - this.budget
+    const waitMs = Math.max(MIN_CATCH_UP_MS, (needed * 1000) / this.flow.liveBytesPerSecond)
+    this.catchUpTimer = setTimeout(() => this.catchUp(), waitMs)
+    this.catchUpTimer.unref?.()
+  }
+
+  private catchUp(): void {
+    clearTimeout(this.catchUpTimer)
+    this.catchUpTimer = undefined
+    if (!this.terminal || this.lagging) return
+    const repaint = RESET + this.terminal.scrollback()
+    this.spend(repaint.length, true)
+    this.socket.send(repaint)
   }
 
   /** Bun's drain: the client took some of its queue. */
@@ -143,13 +207,19 @@ export class PtyConnection implements TerminalViewer {
     if (this.socket.queuedBytes > this.flow.resyncBytes || !this.terminal) return false
     this.lagging = false
     clearTimeout(this.stuckTimer)
-    this.socket.send(RESET + this.terminal.scrollback())
+    clearTimeout(this.catchUpTimer)
+    this.catchUpTimer = undefined
+    const repaint = RESET + this.terminal.scrollback()
+    this.spend(repaint.length, true)
+    this.socket.send(repaint)
     return true
   }
 
   exit(exit: TerminalExit): void {
     this.release = undefined
     clearTimeout(this.stuckTimer)
+    // Output skipped for the rate ends in the screen it left, before the exit frame.
+    if (this.catchUpTimer) this.catchUp()
     this.socket.send(exitFrame(this.frames, exit))
     this.socket.close(CLOSE.normal, 'the terminal process exited')
   }
@@ -171,6 +241,8 @@ export class PtyConnection implements TerminalViewer {
   /** The socket closed: stop receiving output. The shell keeps running for the next attach. */
   closed(): void {
     clearTimeout(this.stuckTimer)
+    clearTimeout(this.catchUpTimer)
+    this.catchUpTimer = undefined
     this.socket.closed()
     this.release?.()
     this.release = undefined
