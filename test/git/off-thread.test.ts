@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeRepo, type TestRepo } from '../fixtures/git-repo'
 import { createWorkspace, diffWorkingTree, holdGitWorkers, patchOrigin, readStatus } from '../../src/git/index'
@@ -39,6 +39,19 @@ describe('git work off the calling thread', () => {
     // On the calling thread the hashing of 40 MB was one synchronous block: a handful of turns at most.
     expect(turns).toBeGreaterThanOrEqual(10)
   }, 120_000)
+
+  it.if(existsSync('/proc/thread-self'))('runs git work on a thread that yields the CPU to the calling thread', async () => {
+    await using repo = await makeRepo({ 'a.txt': 'a\n' })
+    await readStatus(repo.dir)
+    /** nice of each thread of this process (field 19 of /proc/<pid>/task/<tid>/stat), by thread name. */
+    const nices = readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      return { tid: Number(tid), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }
+    })
+    expect(nices.find((t) => t.tid === process.pid)!.nice).toBe(0)
+    expect(nices.filter((t) => t.name === 'Worker').every((t) => t.nice > 0)).toBe(true)
+    expect(nices.some((t) => t.name === 'Worker')).toBe(true)
+  })
 
   it('keeps where each patch came from across the thread boundary', async () => {
     await using repo = await makeRepo({ 'a.bin': 'a\0b' })
