@@ -38,6 +38,27 @@ export class Scrollback {
     return this.bytes > this.limitBytes ? utf8Tail(all, this.limitBytes) : all
   }
 
+  /**
+   * About the newest maxChars of output, from the start of a line when one is in it: a repaint's
+   * worth, built from the last chunks only (text() joins all of them).
+   */
+  tail(maxChars: number): string {
+    let from = this.chunks.length
+    let chars = 0
+    while (from > this.head && chars < maxChars) chars += this.chunks[--from]!.text.length
+    let text = this.chunks
+      .slice(from)
+      .map((chunk) => chunk.text)
+      .join('')
+    if (text.length <= maxChars) return text
+    text = text.slice(text.length - maxChars)
+    const newline = text.indexOf('\n')
+    if (newline >= 0 && newline < text.length - 1) return text.slice(newline + 1)
+    // no line start to cut at: at least never start with half a surrogate pair
+    const first = text.charCodeAt(0)
+    return first >= 0xdc00 && first <= 0xdfff ? text.slice(1) : text
+  }
+
   clear(): void {
     this.chunks = []
     this.head = 0

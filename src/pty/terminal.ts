@@ -160,9 +160,9 @@ export class Terminal {
     return this.history.text()
   }
 
-  /** About how many characters scrollback() returns, without building it. */
-  get scrollbackLength(): number {
-    return Math.min(this.history.size, this.history.limitBytes)
+  /** About the newest maxChars of the scrollback, from a line start (a repaint after skipped output). */
+  scrollbackTail(maxChars: number): string {
+    return this.history.tail(maxChars)
   }
 
   /** Hang up, then SIGTERM, then SIGKILL every process group of the terminal's session. */

@@ -69,6 +69,12 @@ export const DEFAULT_PTY_FLOW: PtyFlowOptions = {
 
 /** The shortest wait before a repaint after output was skipped. */
 const MIN_CATCH_UP_MS = 50
+/**
+ * What a repaint after skipped output sends: the newest lines, well past any screen. The whole
+ * scrollback (256 KiB by default) four times a second cost the server a join and the client a
+ * parse of each; a lagging client's resync and a reconnect still get all of it.
+ */
+const REPAINT_CHARS = 64 * 1024
 
 /** Full reset (RIS): the client's screen starts over before the scrollback repaints it. */
 const RESET = '\x1bc'
@@ -84,8 +90,8 @@ const RESET = '\x1bc'
  * dropped with 1013. Server memory per client stays at most lagBytes plus one chunk.
  *
  * A terminal that floods (`yes`, a runaway log) is forwarded at most liveBytesPerSecond (after a
- * burst): past it, its output is skipped and the client gets a repaint (reset + scrollback) once
- * the budget allows, and at the exit. So a flooding session costs a bounded amount of sending per
+ * burst): past it, its output is skipped and the client gets a repaint (reset + the newest lines
+ * of the scrollback) once the budget allows, and at the exit. So a flooding session costs a bounded amount of sending per
  * second and cannot starve other sessions' terminals; nothing is torn, only skipped.
  */
 export class PtyConnection implements TerminalViewer {
@@ -170,7 +176,7 @@ export class PtyConnection implements TerminalViewer {
 
   /** A repaint once the budget covers the scrollback it sends. */
   private scheduleCatchUp(): void {
-    const needed = (this.terminal?.scrollbackLength ?? 0) - this.budget
+    const needed = REPAINT_CHARS - this.budget
     const waitMs = Math.max(MIN_CATCH_UP_MS, (needed * 1000) / this.flow.liveBytesPerSecond)
     this.catchUpTimer = setTimeout(() => this.catchUp(), waitMs)
     this.catchUpTimer.unref?.()
@@ -180,7 +186,7 @@ export class PtyConnection implements TerminalViewer {
     clearTimeout(this.catchUpTimer)
     this.catchUpTimer = undefined
     if (!this.terminal || this.lagging) return
-    const repaint = RESET + this.terminal.scrollback()
+    const repaint = RESET + this.terminal.scrollbackTail(REPAINT_CHARS)
     this.spend(repaint.length, true)
     this.socket.send(repaint)
   }

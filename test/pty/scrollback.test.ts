@@ -4,6 +4,24 @@ import { Scrollback, utf8Tail } from '../../src/pty/scrollback'
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8')
 
 describe('Scrollback', () => {
+  it('gives a tail of the newest lines, starting at a line start, built from the last chunks', () => {
+    const history = new Scrollback(1_000_000)
+    for (let i = 0; i < 1000; i++) history.append(`line ${i}\r\n`)
+    const tail = history.tail(100)
+    expect(tail.length).toBeLessThanOrEqual(100)
+    expect(tail.startsWith('line ')).toBe(true)
+    expect(tail.endsWith('line 999\r\n')).toBe(true)
+    expect(history.text().endsWith(tail)).toBe(true)
+    expect(history.tail(1_000_000)).toBe(history.text())
+  })
+
+  it('never starts a tail without line breaks on half a surrogate pair', () => {
+    const history = new Scrollback(1000)
+    history.append('😀'.repeat(50))
+    const tail = history.tail(11)
+    expect(tail).toBe('😀'.repeat(5))
+  })
+
   it('keeps everything under the limit, in order', () => {
     const history = new Scrollback(100)
     history.append('one ')
