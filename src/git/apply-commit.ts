@@ -8,11 +8,11 @@
  */
 import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import git from 'isomorphic-git'
 import * as fs from 'node:fs'
 import { BadRequestError, ConflictError } from '../errors'
 import { planApply, readCurrent, type AppliedSelection, type Op } from './apply'
 import { dropJournal, recoverApply, writeJournal, type Journal, type JournalFile } from './apply-journal'
+import { git } from './isogit'
 import { cleanMessage, entryFromStat, identity, signature, updateTree, validBranchName } from './commit'
 import { readIndex, serializeIndex, type IndexEntry } from './dirc'
 import { commitTree, resolveCommit, writeObject, type Repo } from './odb'
