@@ -28,6 +28,8 @@ export type CliAgentDefinition = {
   acpAuthMethod?(env: Env, offered: readonly string[]): string | null
   /** See Agent.failureHint. */
   failureHint?(environment: Readonly<Record<string, string | undefined>>): string | null
+  /** See Agent.detectFailure; it applies to an AGENT_<NAME>_CMD override too (the safety net). */
+  detectFailure?(line: string): string | null
   detectPrompt?(outputTail: string): AgentPrompt | null
   answer?(prompt: AgentPrompt, reply: string): string
 }
@@ -53,6 +55,7 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
     ...(definition.acp ? { acp: definition.acp } : {}),
     ...(definition.acpAuthMethod ? { acpAuthMethod: definition.acpAuthMethod } : {}),
     ...(definition.failureHint ? { failureHint: definition.failureHint } : {}),
+    ...(definition.detectFailure ? { detectFailure: definition.detectFailure } : {}),
   }
   if (override === undefined) {
     return {

@@ -9,6 +9,23 @@ import { dirFrom } from './credentials'
  * read only the variable) keeps `auto_edit`. YOLO (`--approval-mode yolo`) would also run shell
  * commands: opt in with AGENT_GEMINI_CMD.
  */
+/**
+ * What gemini 0.61 prints when it ran in a folder it does not trust: on a terminal it drops to the
+ * `default` approval mode, removes its edit tools (the model's write_file then fails with
+ * `Tool "write_file" not found`) and still exits 0; without one it exits 55 saying it is "not
+ * running in a trusted directory". Either way the task did nothing.
+ */
+const UNTRUSTED = /Approval mode overridden to "default" because the current folder is not trusted|Tool "(write_file|replace)" not found|not running in a trusted directory/
+
+export function untrustedFolderFailure(line: string): string | null {
+  const match = UNTRUSTED.exec(line)
+  if (match === null) return null
+  return (
+    `gemini did not work in the task's workspace: it treated the folder as untrusted, which turns off its file edits ("${line.trim().slice(0, 200)}"). ` +
+    'Run it with --skip-trust (the built-in command line does: check AGENT_GEMINI_CMD) or GEMINI_CLI_TRUST_WORKSPACE=true.'
+  )
+}
+
 export const gemini: CliAgentDefinition = {
   name: 'gemini',
   description: 'Gemini CLI (gemini --prompt), file edits approved automatically, no shell',
@@ -32,6 +49,7 @@ export const gemini: CliAgentDefinition = {
     files: (env) => [`${dirFrom(env, 'GEMINI_CLI_HOME', '')}/.gemini/oauth_creds.json`],
     hint: 'or log in once with `gemini` as the user running the server (GOOGLE_GEMINI_BASE_URL points it at another endpoint)',
   },
+  detectFailure: untrustedFolderFailure,
   prepare: (args, env) => ({ args: [...args], env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' } }),
   acp: { program: 'gemini', args: ['--acp'] },
 }

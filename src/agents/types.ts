@@ -102,6 +102,12 @@ export interface Agent {
   acpLaunch?(request: AgentRequest): AgentLaunch
   /** A sentence added to a failed run's error when this machine's set-up may be the cause. */
   failureHint?(environment: Readonly<Record<string, string | undefined>>): string | null
+  /**
+   * Print mode: one line of the agent's output (ANSI stripped) that means the run did not do what
+   * it was asked because of the CLI's own configuration, even if it then exits 0 (gemini in an
+   * untrusted folder). Returns the task's error; the run then ends `failed` with it.
+   */
+  detectFailure?(line: string): string | null
   /** Looks at the end of the agent's output (ANSI stripped) for a question it is waiting on. */
   detectPrompt?(outputTail: string): AgentPrompt | null
   /** The bytes to type into the agent's terminal to give `reply` to `prompt`. */

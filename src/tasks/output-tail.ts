@@ -23,3 +23,45 @@ export class OutputTail {
     return last === undefined ? null : last.slice(0, 300)
   }
 }
+
+/**
+ * Hands every line of a stream (ANSI stripped, carriage returns removed) to `check` until it
+ * answers once; that answer is kept. Every line, not just the tail: the warning that matters
+ * (gemini's untrusted folder) comes first and may be followed by pages of output. A line longer
+ * than `maxLineChars` is checked in parts, each overlapping the previous by a little.
+ */
+export class LineWatch {
+  private partial = ''
+  private answer: string | null = null
+
+  constructor(
+    private readonly check: (line: string) => string | null,
+    private readonly maxLineChars = 4 * 1024,
+  ) {}
+
+  get found(): string | null {
+    return this.answer
+  }
+
+  push(data: string): void {
+    if (this.answer !== null) return
+    const lines = (this.partial + data).split('\n')
+    this.partial = lines.pop()!
+    for (const line of lines) if (this.checkLine(line)) return
+    if (this.partial.length > this.maxLineChars) {
+      if (this.checkLine(this.partial)) return
+      this.partial = this.partial.slice(-256)
+    }
+  }
+
+  /** The stream ended: its last line has no newline. */
+  end(): void {
+    if (this.answer === null && this.partial !== '') this.checkLine(this.partial)
+    this.partial = ''
+  }
+
+  private checkLine(line: string): boolean {
+    this.answer = this.check(Bun.stripANSI(line).replace(/\r/g, ''))
+    return this.answer !== null
+  }
+}

@@ -8,7 +8,7 @@ import { describeError, type Logger } from '../logger'
 import { sessionMarkerEnv } from '../procs'
 import { Terminal } from '../pty/terminal'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputStreamer } from '../events'
-import { OutputTail } from './output-tail'
+import { LineWatch, OutputTail } from './output-tail'
 import type { TaskPhase, TaskRecord, TaskStatus, TaskStore } from './types'
 import { WorkspaceError, type Workspaces } from './workspaces'
 
@@ -61,6 +61,8 @@ export class TaskRun {
   private earlyInputChars = 0
   /** The agent's last line of output, for the error of a failed run. */
   private lastLine: string | null = null
+  /** A line of the agent's output saying it did not do its work (Agent.detectFailure), once seen. */
+  private failureSeen: string | null = null
   private startDone!: () => void
 
   constructor(
@@ -185,6 +187,8 @@ export class TaskRun {
     for (const text of this.earlyInput.splice(0)) terminal.write(text)
 
     const tail = new OutputTail()
+    const detectFailure = agent.detectFailure
+    const failures = detectFailure ? new LineWatch((line) => detectFailure(line)) : null
     // Coalesced like a command's output; an agent's output is not rate-bounded (yet).
     const output = new OutputStreamer(
       (data) => {
@@ -195,6 +199,7 @@ export class TaskRun {
     )
     terminal.onData((chunk) => {
       tail.push(chunk)
+      failures?.push(chunk)
       output.write(chunk)
     })
     // A cancel that came while the terminal was starting has nothing to kill yet: kill now.
@@ -206,6 +211,8 @@ export class TaskRun {
     const exit = await terminal.exited
     clearTimeout(timer)
     output.finish()
+    failures?.end()
+    this.failureSeen = failures?.found ?? null
     this.lastLine = tail.lastLine()
     return exit
   }
@@ -223,6 +230,8 @@ export class TaskRun {
     if (this.timedOut) {
       return { status: 'failed', error: `The agent ran longer than the task timeout (${Math.round(this.deps.taskTimeoutMs / 1000)} s) and was stopped.` }
     }
+    // The agent's own words that it did not do the work outrank its exit code.
+    if (this.failureSeen !== null) return { status: 'failed', error: this.failureSeen }
     if (code === 0) return { status: 'completed', error: null }
     const how = code === null ? `was killed${signal ? ` by ${signal}` : ''}` : `exited with code ${code}`
     return { status: 'failed', error: `Agent ${this.prepared.agent.name} ${how}${this.lastLine ? `: ${this.lastLine}` : '.'}` }
