@@ -30,6 +30,8 @@ export type CliAgentDefinition = {
   failureHint?(environment: Readonly<Record<string, string | undefined>>): string | null
   /** See Agent.detectFailure; it applies to an AGENT_<NAME>_CMD override too (the safety net). */
   detectFailure?(line: string): string | null
+  /** See Agent.firstOutputTimeout; it applies to an AGENT_<NAME>_CMD override too. */
+  firstOutputTimeout?: { ms: number; hint: string }
   detectPrompt?(outputTail: string): AgentPrompt | null
   answer?(prompt: AgentPrompt, reply: string): string
 }
@@ -56,6 +58,7 @@ export function createCliAgent(definition: CliAgentDefinition, override?: string
     ...(definition.acpAuthMethod ? { acpAuthMethod: definition.acpAuthMethod } : {}),
     ...(definition.failureHint ? { failureHint: definition.failureHint } : {}),
     ...(definition.detectFailure ? { detectFailure: definition.detectFailure } : {}),
+    ...(definition.firstOutputTimeout ? { firstOutputTimeout: definition.firstOutputTimeout } : {}),
   }
   if (override === undefined) {
     return {

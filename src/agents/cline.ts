@@ -40,6 +40,13 @@ export const cline: CliAgentDefinition = {
     hint: 'or configure a provider once with `cline auth` (e.g. `cline auth anthropic -k <key>`) as the user running the server',
   },
   prepare: (args, env) => ({ args: [...args], env: { ...env, CLINE_SESSION_BACKEND_MODE: 'local', CLINE_NO_AUTO_UPDATE: '1' } }),
+  // Measured with cline 3.0.65: it prints nothing before the model's first answer (about 18 s
+  // after start on a loaded 2-core machine), and with a provider whose endpoint does not answer it
+  // prints nothing at all and never exits, its own `-t/--timeout` included (tried with -t 15).
+  firstOutputTimeout: {
+    ms: 120_000,
+    hint: 'cline waits like this when the endpoint of its provider does not answer; check the provider `cline auth` configured (its base URL and key) as the user running the server.',
+  },
   detectPrompt: pendingApproval,
   answer: (_prompt, reply) => `${reply.trim().toLowerCase().startsWith('y') ? 'y' : 'n'}\r`,
   acp: { program: 'cline', args: ['--acp'] },

@@ -108,6 +108,11 @@ export interface Agent {
    * untrusted folder). Returns the task's error; the run then ends `failed` with it.
    */
   detectFailure?(line: string): string | null
+  /**
+   * Print mode: an agent that prints nothing at all for `ms` after it started is stopped and its
+   * task fails with `hint` (cline waits silently for ever on a provider it cannot reach).
+   */
+  readonly firstOutputTimeout?: { ms: number; hint: string }
   /** Looks at the end of the agent's output (ANSI stripped) for a question it is waiting on. */
   detectPrompt?(outputTail: string): AgentPrompt | null
   /** The bytes to type into the agent's terminal to give `reply` to `prompt`. */

@@ -56,6 +56,8 @@ export class TaskRun {
   private cancelRequested = false
   private serverStopping = false
   private timedOut = false
+  /** The agent printed nothing within its Agent.firstOutputTimeout and was stopped. */
+  private silentTooLong = false
   private ended = false
   private earlyInput: string[] = []
   private earlyInputChars = 0
@@ -100,7 +102,7 @@ export class TaskRun {
 
   /** False once the agent has exited or is being stopped: input would be lost. */
   get acceptsInput(): boolean {
-    return !this.cancelRequested && !this.timedOut && !this.ended && (this.terminal === null || this.terminal.alive)
+    return !this.cancelRequested && !this.timedOut && !this.silentTooLong && !this.ended && (this.terminal === null || this.terminal.alive)
   }
 
   /** Types into the agent's terminal; before the agent started, the text waits (bounded). */
@@ -197,7 +199,15 @@ export class TaskRun {
       },
       { ...DEFAULT_OUTPUT_STREAM_LIMITS, bytesPerSecond: Number.POSITIVE_INFINITY },
     )
+    const silent = agent.firstOutputTimeout
+    const silenceTimer = silent
+      ? setTimeout(() => {
+          this.silentTooLong = true
+          void terminal.kill(KILL_GRACE_MS)
+        }, silent.ms)
+      : null
     terminal.onData((chunk) => {
+      if (silenceTimer !== null) clearTimeout(silenceTimer)
       tail.push(chunk)
       failures?.push(chunk)
       output.write(chunk)
@@ -210,6 +220,7 @@ export class TaskRun {
     }, this.deps.taskTimeoutMs)
     const exit = await terminal.exited
     clearTimeout(timer)
+    if (silenceTimer !== null) clearTimeout(silenceTimer)
     output.finish()
     failures?.end()
     this.failureSeen = failures?.found ?? null
@@ -227,6 +238,10 @@ export class TaskRun {
   private outcomeOf(code: number | null, signal?: string): Outcome {
     if (this.serverStopping) return { status: 'failed', error: SERVER_STOPPED_ERROR }
     if (this.cancelRequested) return { status: 'cancelled', error: 'Cancelled by request.' }
+    const silent = this.prepared.agent.firstOutputTimeout
+    if (this.silentTooLong && silent) {
+      return { status: 'failed', error: `Agent ${this.prepared.agent.name} printed nothing in ${Math.round(silent.ms / 1000)} s and was stopped: ${silent.hint}` }
+    }
     if (this.timedOut) {
       return { status: 'failed', error: `The agent ran longer than the task timeout (${Math.round(this.deps.taskTimeoutMs / 1000)} s) and was stopped.` }
     }
