@@ -51,5 +51,7 @@ export const gemini: CliAgentDefinition = {
   },
   detectFailure: untrustedFolderFailure,
   prepare: (args, env) => ({ args: [...args], env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' } }),
-  acp: { program: 'gemini', args: ['--acp'] },
+  // Proven with 0.61.0 against the scripted Gemini API (test/agents-real/gemini-acp.test.ts): every
+  // shell command comes as session/request_permission and runs only when allowed.
+  acp: { program: 'gemini', args: ['--acp'], auto: true },
 }

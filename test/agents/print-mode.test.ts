@@ -112,7 +112,7 @@ describe('print mode of every built-in CLI agent', () => {
       claude: { program: 'claude-agent-acp', args: [], auto: true },
       codex: { program: 'codex-acp', args: [], auto: true },
       aider: null,
-      gemini: { program: 'gemini', args: ['--acp'] },
+      gemini: { program: 'gemini', args: ['--acp'], auto: true },
       opencode: { program: 'opencode', args: ['acp'], auto: true },
       cline: { program: 'cline', args: ['--acp'] },
     })
