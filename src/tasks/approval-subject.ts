@@ -9,13 +9,17 @@ function clip(text: string): string {
 
 /**
  * The command a tool call would run, from what agents put in `rawInput`: Claude Code's Bash tool
- * sends `{command: "npm test"}`, codex `{command: ["bash", "-lc", "npm test"]}`; without one, an
- * execute call's title is its command line (backticks stripped, as claude-agent-acp quotes it).
+ * sends `{command: "npm test"}`, codex `{command: ["bash", "-lc", "npm test"]}`, cline
+ * `{commands: ["npm test"]}`; without one, an execute call's title is its command line (backticks
+ * stripped, as claude-agent-acp quotes it).
  */
 export function commandOf(toolCall: acp.ToolCallUpdate): string | null {
   const raw = toolCall.rawInput
   const command = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).command : undefined
   if (typeof command === 'string' && command.trim() !== '') return clip(command)
+  // cline's run_commands: `{commands: ["npm test", …]}`, each run on its own.
+  const commands = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).commands : undefined
+  if (Array.isArray(commands) && commands.length > 0 && commands.every((one) => typeof one === 'string')) return clip(commands.join('; '))
   if (Array.isArray(command) && command.every((word) => typeof word === 'string') && command.length > 0) {
     const words = command as string[]
     // A shell wrapper's script is the command a person recognises.

@@ -114,7 +114,7 @@ describe('print mode of every built-in CLI agent', () => {
       aider: null,
       gemini: { program: 'gemini', args: ['--acp'], auto: true },
       opencode: { program: 'opencode', args: ['acp'], auto: true },
-      cline: { program: 'cline', args: ['--acp'] },
+      cline: { program: 'cline', args: ['--acp'], auto: true },
     })
   })
 
