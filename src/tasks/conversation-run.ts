@@ -148,6 +148,7 @@ export class ConversationRun {
     await this.driving
     const dir = this.deps.store.get(this.taskId)?.workspaceDir ?? null
     if (dir !== null) await this.savePatches(dir).catch(() => {})
+    this.output?.finish()
     this.setStatus('cancelled', null, { endedAt: new Date().toISOString(), error: 'Cancelled by request.' })
     this.end()
   }
@@ -244,6 +245,8 @@ export class ConversationRun {
       if (stop === 'cancelled') this.echo('agent', `(${this.prepared.agent.name} stopped the turn; a follow-up goes on from here)`)
       this.setStatus('running', 'diff')
       await this.savePatches(dir)
+      // The agent's log of this turn (coalesced for 50 ms) goes out before the status that ends it.
+      this.output?.finish()
       this.setStatus('completed', null, { endedAt: new Date().toISOString() })
       return true
     } catch (error) {
@@ -418,6 +421,7 @@ export class ConversationRun {
   }
 
   private fail(error: string): void {
+    this.output?.finish()
     this.setStatus('failed', null, { endedAt: new Date().toISOString(), error })
     this.deps.publish(TaskErrorEvent, { taskId: this.taskId, message: error })
   }
