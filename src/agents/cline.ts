@@ -86,5 +86,10 @@ export const cline: CliAgentDefinition = {
   // its tool calls (run_commands included) come as session/request_permission (its auto_approve
   // option is off over ACP) and run only when allowed. CLINE_SESSION_BACKEND_MODE=local and the
   // provider variables above are what it needs there.
-  acp: { program: 'cline', args: ['--acp'], auto: true },
+  acp: {
+    program: 'cline',
+    args: ['--acp'],
+    auto: true,
+    description: 'Cline CLI over ACP (cline --acp), every tool call asks for approval, edits included',
+  },
 }

@@ -53,5 +53,10 @@ export const gemini: CliAgentDefinition = {
   prepare: (args, env) => ({ args: [...args], env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' } }),
   // Proven with 0.61.0 against the scripted Gemini API (test/agents-real/gemini-acp.test.ts): every
   // shell command comes as session/request_permission and runs only when allowed.
-  acp: { program: 'gemini', args: ['--acp'], auto: true },
+  acp: {
+    program: 'gemini',
+    args: ['--acp'],
+    auto: true,
+    description: 'Gemini CLI over ACP (gemini --acp), shell commands and file writes ask for approval; edits by APPROVAL_POLICY',
+  },
 }

@@ -19,10 +19,10 @@ export type AcpEntryPoint = {
    * Proven here, with the adapter's ACP settings (prepareRun in acp mode), against the real CLI
    * and a scripted model API: every shell command arrives as session/request_permission (allowed
    * it runs, rejected it does not) and without credentials the task fails at once
-   * (test/agents-real: claude-agent-acp, codex-acp, opencode acp; and the mock). Only such an
-   * entry point is chosen by AGENT_<NAME>_MODE=auto; any other runs over ACP only when
-   * AGENT_<NAME>_MODE=acp asks for it (left alone, `opencode acp` ran bash with no permission
-   * request at all, and codex-acp's presets run commands unasked).
+   * (test/agents-real: claude-agent-acp, codex-acp, opencode acp, gemini --acp, cline --acp; and
+   * the mock). Only such an entry point is chosen by AGENT_<NAME>_MODE=auto; any other runs over
+   * ACP only when AGENT_<NAME>_MODE=acp asks for it (left alone, `opencode acp` ran bash with no
+   * permission request at all, and codex-acp's presets run commands unasked).
    */
   auto?: boolean
   /** What GET /api/agents says about the agent when it runs over ACP (else its print-mode description). */

@@ -154,11 +154,9 @@ describe('acp or print mode (AGENT_<NAME>_MODE, AGENT_<NAME>_ACP_CMD)', () => {
       const p = registry.prepare(name, { instruction: 'x', context: null })
       return [p.mode, p.file, ...p.args]
     }
-    // On auto only an entry point proven to ask for approvals is chosen (codex-acp and opencode
-    // acp, with the adapter's settings); the others stay in print mode until
-    // AGENT_<NAME>_MODE=acp asks for them.
-    for (const name of ['codex', 'opencode']) expect(info(registry, name)).toMatchObject({ mode: 'acp', approvals: true, description: expect.stringContaining('over ACP') })
-    for (const name of ['gemini', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'print', approvals: false })
+    // On auto each of these entry points is chosen: every one is proven to ask for approvals with
+    // the adapter's settings (test/agents-real); AGENT_<NAME>_MODE=print keeps one in print mode.
+    for (const name of ['codex', 'gemini', 'opencode', 'cline']) expect(info(registry, name)).toMatchObject({ mode: 'acp', approvals: true, description: expect.stringContaining('over ACP') })
     const explicit = createAgentRegistry({ searchPath: () => bin.path, agentModes: { codex: 'acp', gemini: 'acp', opencode: 'acp', cline: 'acp' } })
     const acpArgv = (name: string) => {
       const p = explicit.prepare(name, { instruction: 'x', context: null })
