@@ -15,16 +15,18 @@ async function pairingOnTerminal(cwd: string, env: Record<string, string>): Prom
   const bin = await compiledBinary()
   const proc = Bun.spawn(['script', '-qfc', `${bin} --port 0`, '/dev/null'], { cwd, env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
   const reader = proc.stdout.getReader()
+  const decoder = new TextDecoder()
   let out = ''
   const deadline = Date.now() + 15_000
-  while (!/Open in a browser: \S+#pair=([\w-]+)/.test(out) && Date.now() < deadline) {
+  // Up to the end of the line: a read may stop in the middle of the link (CI once parsed half a payload).
+  while (!/Open in a browser: \S+#pair=[\w-]+\r?\n/.test(out) && Date.now() < deadline) {
     const { value, done } = await reader.read()
     if (done) break
-    out += new TextDecoder().decode(value)
+    out += decoder.decode(value, { stream: true })
   }
   proc.kill('SIGTERM')
   await proc.exited
-  const payload = /Open in a browser: \S+#pair=([\w-]+)/.exec(out)?.[1]
+  const payload = /Open in a browser: \S+#pair=([\w-]+)\r?\n/.exec(out)?.[1]
   if (!payload) throw new Error(`no pairing printed: ${out}`)
   return JSON.parse(Buffer.from(payload, 'base64url').toString()) as Pairing
 }
