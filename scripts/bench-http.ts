@@ -4,7 +4,7 @@
  * process. A generator inside this process (fetch) topped out near 25 000 req/s on two cores and
  * made both servers look alike. Runs alternate between the two servers; each run's ratio counts.
  */
-import { startBenchServer } from './bench-server'
+import { readListeningUrl, startBenchServer } from './bench-server'
 import { median } from './bench-stats'
 
 export type HttpBench = { generator: string; runs: number; seconds: number; oursRps: number[]; bareRps: number[]; ratios: number[] }
@@ -45,14 +45,7 @@ async function fetchRps(url: string, headers: Record<string, string>, seconds: n
 async function bareServer(body: string): Promise<{ url: string; stop: () => void }> {
   const script = `const body = ${JSON.stringify(body)}; const s = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(body, { headers: { 'content-type': 'application/json' } }) }); console.log('listening on http://127.0.0.1:' + s.port)`
   const proc = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'inherit' })
-  const reader = proc.stdout.getReader()
-  let out = ''
-  while (!/listening on (\S+)/.test(out)) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error('bare server did not start')
-    out += new TextDecoder().decode(value)
-  }
-  return { url: /listening on (\S+)/.exec(out)![1]!, stop: () => proc.kill('SIGKILL') }
+  return { url: await readListeningUrl(proc.stdout.getReader(), 'bare server'), stop: () => proc.kill('SIGKILL') }
 }
 
 export async function benchHttp(options: { binary: string; runs?: number; seconds?: number; log?: (line: string) => void }): Promise<HttpBench> {

@@ -28,6 +28,27 @@ export function rssKiBOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
 }
 
+/**
+ * The URL a server prints as `listening on <url>` on stdout, read up to the end of that line: a
+ * read may stop in the middle of the URL. `reader` is left open, so the caller can keep draining it.
+ */
+export async function readListeningUrl(reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> }, what: string): Promise<string> {
+  const decoder = new TextDecoder()
+  let out = ''
+  for (;;) {
+    const url = /listening on (\S+)\r?\n/.exec(out)?.[1]
+    if (url) return url
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`${what} did not start: ${out}`)
+    out += decoder.decode(value, { stream: true })
+  }
+}
+
+/** Polls `url`/healthz every `pauseMs` until it answers 200. */
+export async function untilHealthy(url: string, pauseMs = 1): Promise<void> {
+  while ((await fetch(`${url}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(pauseMs)
+}
+
 /** `binary` is the compiled executable, or an argv that runs the server (e.g. from source with a preload). */
 export async function startBenchServer(binary: string | string[], env: Record<string, string> = {}): Promise<BenchServer> {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-bench-')))
@@ -51,14 +72,8 @@ export async function startBenchServer(binary: string | string[], env: Record<st
     stderr: Bun.file(join(root, 'server.log')),
   })
   const reader = proc.stdout.getReader()
-  let out = ''
-  while (!/listening on (http:\S+)/.test(out)) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`binary did not start: ${out}`)
-    out += new TextDecoder().decode(value)
-  }
-  const baseUrl = /listening on (http:\S+)/.exec(out)![1]!
-  while ((await fetch(`${baseUrl}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(1)
+  const baseUrl = await readListeningUrl(reader, 'binary')
+  await untilHealthy(baseUrl)
   const startMs = performance.now() - started
   // Keep draining stdout so the child never blocks on a full pipe.
   void (async () => {

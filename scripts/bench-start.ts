@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startBenchServer } from './bench-server'
+import { readListeningUrl, startBenchServer, untilHealthy } from './bench-server'
 
 export type StartBench = { runs: number; oursMs: number[]; minimalMs: number[] }
 
@@ -21,15 +21,7 @@ async function startMinimal(binary: string): Promise<number> {
   const started = performance.now()
   const proc = Bun.spawn([binary], { stdout: 'pipe', stderr: 'inherit' })
   try {
-    const reader = proc.stdout.getReader()
-    let out = ''
-    while (!/listening on (\S+)/.test(out)) {
-      const { value, done } = await reader.read()
-      if (done) throw new Error('minimal app did not start')
-      out += new TextDecoder().decode(value)
-    }
-    const url = /listening on (\S+)/.exec(out)![1]!
-    while ((await fetch(`${url}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(1)
+    await untilHealthy(await readListeningUrl(proc.stdout.getReader(), 'minimal app'))
     return performance.now() - started
   } finally {
     proc.kill('SIGKILL')

@@ -12,6 +12,7 @@ import { TaskStatusEvent } from '../src/tasks/events'
 import { MemorySessionStore } from '../src/session'
 import { openState } from '../src/store'
 import type { TaskRecord } from '../src/tasks'
+import { readListeningUrl, untilHealthy } from './bench-server'
 
 export type StateBench = {
   appendEvents: number
@@ -116,15 +117,7 @@ async function startToHealthy(binary: string, root: string, stateDir: string): P
     stderr: 'ignore',
   })
   try {
-    const reader = proc.stdout.getReader()
-    let out = ''
-    while (!/listening on (http:\S+)/.test(out)) {
-      const { value, done } = await reader.read()
-      if (done) throw new Error(`binary did not start: ${out}`)
-      out += new TextDecoder().decode(value)
-    }
-    const baseUrl = /listening on (http:\S+)/.exec(out)![1]!
-    while ((await fetch(`${baseUrl}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(2)
+    await untilHealthy(await readListeningUrl(proc.stdout.getReader(), 'binary'), 2)
     return performance.now() - started
   } finally {
     proc.kill('SIGTERM')
