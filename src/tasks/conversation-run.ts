@@ -147,7 +147,7 @@ export class ConversationRun {
     await agent?.kill()
     await this.driving
     const dir = this.deps.store.get(this.taskId)?.workspaceDir ?? null
-    if (dir !== null) await this.savePatches(dir).catch(() => {})
+    if (dir !== null) await this.savePatchesAfterStop(dir)
     this.output?.finish()
     this.setStatus('cancelled', null, { endedAt: new Date().toISOString(), error: 'Cancelled by request.' })
     this.end()
@@ -257,7 +257,7 @@ export class ConversationRun {
       await this.agent?.kill()
       this.agent = null
       this.deps.approvals.cancelTask(this.taskId)
-      await this.savePatches(dir).catch(() => {})
+      await this.savePatchesAfterStop(dir)
       this.fail(hint ? `${reason} ${hint}` : reason)
       return false
     } finally {
@@ -395,12 +395,19 @@ export class ConversationRun {
   }
 
   private async savePatches(dir: string): Promise<void> {
-    let patches: FilePatch[] = []
-    patches = await diffWorkspace(dir, this.deps.store.get(this.taskId)!.baseline!)
+    const patches: FilePatch[] = await diffWorkspace(dir, this.deps.store.get(this.taskId)!.baseline!)
     await this.deps.workspaces.measure(dir)
     this.deps.store.savePatches(this.taskId, patches)
     this.update({ patchCount: patches.length })
     this.deps.publish(TaskPatchEvent, { taskId: this.taskId, count: patches.length })
+  }
+
+  /**
+   * What the agent changed before a turn was cancelled or failed: the task ends either way, so a
+   * diff that fails here is logged, not thrown (the workspace is kept for a later look).
+   */
+  private async savePatchesAfterStop(dir: string): Promise<void> {
+    await this.savePatches(dir).catch((error) => this.deps.logger.error('the patches of a stopped turn could not be saved', { taskId: this.taskId, error: describeError(error) }))
   }
 
   private startIdle(): void {
