@@ -13,6 +13,7 @@ import { MemorySessionStore } from '../src/session'
 import { openState } from '../src/store'
 import type { TaskRecord } from '../src/tasks'
 import { readListeningUrl, untilHealthy } from './bench-server'
+import { median } from './bench-stats'
 
 export type StateBench = {
   appendEvents: number
@@ -28,8 +29,6 @@ export type StateBench = {
   /** The same binary on an empty STATE_DIR, measured alternately in the same run (the reference). */
   emptyStartMs: number
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Publishes `count` output events in slices (as producers do over time) and waits until they are on disk. */
 async function appendRate(count: number, persisted: boolean): Promise<number> {
