@@ -47,6 +47,16 @@ class VerifiedTokens {
 }
 
 /**
+ * The token of `Authorization: Bearer` or else `?token=`, read from the request: Elysia reads
+ * hooks' parameters, and one hook anywhere that takes `headers` has every request header copied
+ * into an object before every route runs (measured: about 1 µs per request).
+ */
+function sessionToken(request: Request, query: Record<string, unknown> | undefined): string | null {
+  const queryToken = typeof query?.token === 'string' ? query.token : null
+  return bearerToken(request.headers.get('authorization')) ?? queryToken
+}
+
+/**
  * The one guard every session route and WebSocket uses. It reads the session JWT from
  * `Authorization: Bearer` or `?token=` (Eden and browsers cannot set headers on a WebSocket),
  * accepts HS256 only, requires `exp` and the session claim, and requires the session to still
@@ -56,9 +66,8 @@ export function createAuthGuard({ sessions, jwtSecret }: AuthDeps) {
   const verified = new VerifiedTokens()
   return new Elysia({ name: 'auth.session' })
     .use(sessionJwtPlugin(jwtSecret))
-    .derive({ as: 'scoped' }, async ({ sessionJwt, headers, query, set, status }) => {
-      const queryToken = typeof query?.token === 'string' ? query.token : null
-      const token = bearerToken(headers.authorization) ?? queryToken
+    .derive({ as: 'scoped' }, async ({ sessionJwt, request, query, set, status }) => {
+      const token = sessionToken(request, query)
       if (!token) return status(401, unauthorized(set, 'Send the session token as "Authorization: Bearer <token>".'))
       let sessionId = verified.get(token)
       if (sessionId === undefined) {
@@ -83,8 +92,8 @@ export type AuthGuard = ReturnType<typeof createAuthGuard>
 export function createPairing({ jwtSecret, pairingToken, devMode }: { jwtSecret: string; pairingToken: string; devMode: boolean }) {
   return new Elysia({ name: 'auth.pairing' })
     .use(sessionJwtPlugin(jwtSecret))
-    .derive({ as: 'scoped' }, ({ sessionJwt, headers, set, status }) => {
-      const token = bearerToken(headers.authorization)
+    .derive({ as: 'scoped' }, ({ sessionJwt, request, set, status }) => {
+      const token = bearerToken(request.headers.get('authorization'))
       const valid = token !== null && (secretsEqual(token, pairingToken) || (devMode && secretsEqual(token, 'DEV')))
       if (!valid) return status(401, unauthorized(set, 'POST /api/session needs "Authorization: Bearer <pairing token>" as printed at start-up.'))
       return {

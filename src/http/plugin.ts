@@ -21,9 +21,6 @@ function describeValidation(error: ValidationError): string {
   return field ? `${field}: ${first.message}` : first.message
 }
 
-/** When a request came in, kept on Elysia's per-request context (a WeakMap keyed by Request cost more). */
-type Timed = { cockpitStartedAt?: number }
-
 /**
  * Host header values already judged: a client sends the same one on every request, and judging it
  * (lower-casing, port split, IP literal parse) was a measurable part of a cheap GET. Bounded: a
@@ -53,22 +50,6 @@ function loggedPath(url: string): string {
 }
 
 /**
- * The status a client saw: an error answered as a Response (appErrorResponse) or a framework
- * error (unknown route) carries it there, not in `set.status`.
- */
-function answeredStatus(responseValue: unknown, setStatus: unknown): number {
-  if (responseValue instanceof Response) return responseValue.status
-  if (responseValue instanceof AppError) return responseValue.status
-  const cause = (responseValue as { cause?: unknown } | null)?.cause
-  if (cause instanceof AppError) return cause.status
-  if (responseValue instanceof Error) {
-    const status = (responseValue as { status?: unknown }).status
-    return typeof status === 'number' ? status : 500
-  }
-  return typeof setStatus === 'number' ? setStatus : 200
-}
-
-/**
  * Everything that applies to every request: Host and Origin checks, JSON bodies whatever the
  * Content-Type, the body bound, the error model and the request log. Used once, globally.
  */
@@ -76,6 +57,30 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
   const allowedHosts = [...config.allowedHosts, ...(config.publicUrl ? [config.publicUrl.hostname.toLowerCase()] : [])]
   const hostAllowed = hostJudge(allowedHosts)
   const corsOrigins = new Set(config.corsOrigins)
+
+  /** The 403 a request gets for its Host, or a WebSocket upgrade for its Origin; else undefined. */
+  const refuse = (request: Request): Response | undefined => {
+    // Bun fills Host from the connection; a Request built in-process (app.handle) has only its URL.
+    const host = request.headers.get('host') ?? new URL(request.url).host
+    if (!hostAllowed(host)) {
+      return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
+    }
+    const upgrade = request.headers.get('upgrade')
+    if (upgrade === null || upgrade.toLowerCase() !== 'websocket') return undefined
+    const origin = request.headers.get('origin')
+    if (!isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
+      return errorResponse(403, 'origin_not_allowed', 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.')
+    }
+    return undefined
+  }
+
+  /** Logs the request with the status its client saw, and passes the answer on unchanged. */
+  const logged = <T>(request: Request, answer: T, started: number): T => {
+    // A WebSocket upgrade is answered by the server (101), not with a Response.
+    const status = answer instanceof Response ? answer.status : 101
+    logger.info('request', { method: request.method, path: loggedPath(request.url), status, ms: Math.round((performance.now() - started) * 10) / 10 })
+    return answer
+  }
   return new Elysia({ name: 'http' })
     // @elysiajs/cors is the stack's choice. Measured under wrk (--cpu-prof, authenticated GET) it
     // cost about 5% of a request, mostly walking the origin list and joining the methods list on
@@ -93,20 +98,17 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
         maxAge: 600,
       }),
     )
-    .onRequest((context) => {
-      const { request } = context
-      ;(context as Timed).cockpitStartedAt = performance.now()
-      // Bun fills Host from the connection; a Request built in-process (app.handle) has only its URL.
-      const host = request.headers.get('host') ?? new URL(request.url).host
-      if (!hostAllowed(host)) {
-        return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
-      }
-      const upgrade = request.headers.get('upgrade')
-      if (upgrade === null || upgrade.toLowerCase() !== 'websocket') return
-      const origin = request.headers.get('origin')
-      if (!isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
-        return errorResponse(403, 'origin_not_allowed', 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.')
-      }
+    // Host and Origin checks and the request log wrap the whole handler, once per request: as an
+    // onRequest plus an onAfterResponse hook they cost more than the log line itself (Elysia
+    // compiles an awaited call into every route for the first and queues a setImmediate per
+    // request for the second), and a wrapper sees the Response every path ends in (a route, an
+    // early 401, an error, an unknown route), so the logged status is the one the client saw.
+    .wrap((handler) => (request: Request) => {
+      const started = performance.now()
+      const refusal = refuse(request)
+      const answer: unknown = refusal ?? handler(request)
+      if (answer instanceof Promise) return answer.then((response: unknown) => logged(request, response, started))
+      return logged(request, answer, started)
     })
     .onParse({ as: 'global' }, async ({ request }) => {
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return
@@ -136,18 +138,5 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
       logger.error('unhandled error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
       set.status = 500
       return errorResponse(500, 'internal', 'The server failed on this request; see its log.')
-    })
-    .onAfterResponse({ as: 'global' }, (context) => {
-      const { request, set, responseValue } = context
-      const started = (context as Timed).cockpitStartedAt
-      // An error answered as a Response (appErrorResponse) carries its status there, not in set.
-      // On the error path Elysia hands the error itself, not the Response onError made of it.
-      const status = answeredStatus(responseValue ?? (context as { error?: unknown }).error, set.status)
-      logger.info('request', {
-        method: request.method,
-        path: loggedPath(request.url),
-        status,
-        ms: started === undefined ? undefined : Math.round((performance.now() - started) * 10) / 10,
-      })
     })
 }
