@@ -36,36 +36,61 @@ function isoNow(): string {
  * at most `delayMs`, are written with one asynchronous write per batch (the thread pool waits on a
  * slow terminal or a full pipe, not this thread), and are flushed synchronously at exit. Bounded:
  * while the descriptor does not keep up, lines beyond `maxBytes` are dropped and counted.
+ *
+ * Each line is encoded into the batch's buffer as it comes: holding the strings and joining them
+ * per batch (then encoding the joined string) copied every line twice more, and was the largest
+ * part of the server's JavaScript time under wrk (join 12%, Buffer.from 5% of the samples).
  */
 export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?: number } = {}): LogSink {
   const delayMs = options.delayMs ?? 20
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024
-  let held: string[] = []
+  const chunkBytes = 64 * 1024
+  /** The batch: filled buffers, then the one being filled (`current`, `used` bytes of it). */
+  let filled: Buffer[] = []
+  let current = Buffer.allocUnsafe(chunkBytes)
+  let used = 0
   let heldBytes = 0
   let dropped = 0
   let writing = false
   let timer: ReturnType<typeof setTimeout> | null = null
 
-  const take = (): string => {
-    if (dropped > 0) held.push(`${isoNow()} WARN log lines dropped (the log output did not keep up) count=${dropped}`)
-    const text = held.join('\n') + '\n'
-    held = []
+  const hold = (line: string) => {
+    // At most 3 bytes per UTF-16 unit, plus the newline.
+    const most = line.length * 3 + 1
+    if (used + most > current.length) {
+      if (used > 0) filled.push(current.subarray(0, used))
+      current = Buffer.allocUnsafe(Math.max(chunkBytes, most))
+      used = 0
+    }
+    const written = current.write(line, used)
+    current[used + written] = 10
+    used += written + 1
+    heldBytes += written + 1
+  }
+  const take = (): Buffer => {
+    if (dropped > 0) hold(`${isoNow()} WARN log lines dropped (the log output did not keep up) count=${dropped}`)
+    if (used > 0) filled.push(current.subarray(0, used))
+    const batch = filled.length === 1 ? filled[0]! : Buffer.concat(filled)
+    // The buffer just taken may still be written by the thread pool: the next batch gets its own.
+    filled = []
+    current = Buffer.allocUnsafe(chunkBytes)
+    used = 0
     heldBytes = 0
     dropped = 0
-    return text
+    return batch
   }
   const writeBatch = () => {
     timer = null
-    if (writing || held.length === 0) return
+    if (writing || heldBytes === 0) return
     writing = true
-    const bytes = Buffer.from(take())
+    const bytes = take()
     let offset = 0
     const next = () =>
       writeAsync(fd, bytes, offset, bytes.length - offset, null, (error, written) => {
         offset += error ? bytes.length : written
         if (offset < bytes.length) return next()
         writing = false
-        if (held.length > 0) schedule()
+        if (heldBytes > 0) schedule()
       })
     next()
   }
@@ -77,7 +102,7 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
   const flush = () => {
     if (timer) clearTimeout(timer)
     timer = null
-    if (held.length === 0) return
+    if (heldBytes === 0 && dropped === 0) return
     try {
       writeSync(fd, take())
     } catch {
@@ -91,8 +116,7 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
       dropped++
       return
     }
-    held.push(line)
-    heldBytes += line.length + 1
+    hold(line)
     schedule()
   }
   sink.flush = flush
