@@ -67,11 +67,11 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
     used += written + 1
     heldBytes += written + 1
   }
-  const take = (): Buffer => {
+  /** The batch's buffers, in order; the next batch starts in new ones (these may still be written). */
+  const take = (): Buffer[] => {
     if (dropped > 0) hold(`${isoNow()} WARN log lines dropped (the log output did not keep up) count=${dropped}`)
     if (used > 0) filled.push(current.subarray(0, used))
-    const batch = filled.length === 1 ? filled[0]! : Buffer.concat(filled)
-    // The buffer just taken may still be written by the thread pool: the next batch gets its own.
+    const batch = filled
     filled = []
     current = Buffer.allocUnsafe(chunkBytes)
     used = 0
@@ -83,15 +83,22 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
     timer = null
     if (writing || heldBytes === 0) return
     writing = true
-    const bytes = take()
+    const chunks = take()
+    let chunk = 0
     let offset = 0
-    const next = () =>
+    const next = (): void => {
+      const bytes = chunks[chunk]!
       writeAsync(fd, bytes, offset, bytes.length - offset, null, (error, written) => {
         offset += error ? bytes.length : written
-        if (offset < bytes.length) return next()
+        if (offset >= bytes.length) {
+          chunk++
+          offset = 0
+        }
+        if (chunk < chunks.length) return next()
         writing = false
         if (heldBytes > 0) schedule()
       })
+    }
     next()
   }
   const schedule = () => {
@@ -104,7 +111,7 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
     timer = null
     if (heldBytes === 0 && dropped === 0) return
     try {
-      writeSync(fd, take())
+      for (const bytes of take()) writeSync(fd, bytes)
     } catch {
       // a closed stderr cannot be told about it
     }
