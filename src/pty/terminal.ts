@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { BadRequestError } from '../errors'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
+import { DEFAULT_OUTPUT_PACE, OutputPacer, type OutputPace } from './output-pacer'
 import { Scrollback } from './scrollback'
 import { Utf8Stream } from './utf8-stream'
 import { sessionAlive, signalSession } from './session-processes'
@@ -16,6 +17,8 @@ export type TerminalOptions = {
   scrollbackBytes: number
   /** Where a failing listener is reported. */
   logger?: Logger
+  /** How fast the program's output is read past a burst (XOFF/XON); default DEFAULT_OUTPUT_PACE. */
+  pace?: OutputPace
 }
 
 export type TerminalExit = { code: number | null; signal?: string; durationMs: number }
@@ -69,6 +72,7 @@ export class Terminal {
   private killing: Promise<void> | undefined
   private size: { cols: number; rows: number }
   private readonly logger: Logger
+  private readonly pacer: OutputPacer
 
   private constructor(opts: TerminalOptions) {
     this.size = checkTerminalSize(opts.cols ?? DEFAULT_COLS, opts.rows ?? DEFAULT_ROWS)
@@ -81,7 +85,10 @@ export class Terminal {
       terminal: {
         ...this.size,
         name: opts.env.TERM ?? 'xterm-256color',
-        data: (_pty, bytes) => this.emit(this.decoder.decode(bytes)),
+        data: (_pty, bytes) => {
+          this.pacer.read(bytes.length)
+          this.emit(this.decoder.decode(bytes))
+        },
         exit: () => this.ptyEnded(),
       },
     })
@@ -89,6 +96,13 @@ export class Terminal {
     if (!pty) throw new Error('Bun did not attach a terminal to the process')
     this.pty = pty
     this.pid = this.proc.pid
+    this.pacer = new OutputPacer(opts.pace ?? DEFAULT_OUTPUT_PACE, {
+      inputFlags: () => (pty.closed ? 0 : pty.inputFlags),
+      localFlags: () => (pty.closed ? 0 : pty.localFlags),
+      send: (char) => {
+        if (this.alive && !pty.closed) pty.write(char)
+      },
+    })
     void this.proc.exited.then(() => this.finish())
   }
 
@@ -123,6 +137,7 @@ export class Terminal {
 
   write(data: string): void {
     if (!this.alive || data.length === 0 || this.pty.closed) return
+    this.pacer.typed(data)
     this.pty.write(data)
   }
 
@@ -173,6 +188,8 @@ export class Terminal {
   }
 
   private async terminate(graceMs: number): Promise<void> {
+    // A program paused by XOFF that prints on SIGHUP/SIGTERM would block until SIGKILL.
+    this.pacer.release()
     // An interactive shell ignores SIGTERM; a hangup is what closing a real terminal sends.
     for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
       signalSession(this.pid, signal)
@@ -207,6 +224,8 @@ export class Terminal {
     // Output written just before the exit may still sit in the PTY: deliver it before the exit.
     // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.
     await Promise.race([this.ptyEof, Bun.sleep(DRAIN_AFTER_EXIT_MS)])
+    // Whatever is left in the session (a background job) may write again until it is stopped below.
+    this.pacer.release()
     this.emit(this.decoder.end())
     const signal = this.proc.signalCode
     const exit: TerminalExit = {
