@@ -76,7 +76,14 @@ export class OutputPacer {
     this.budget = pace.burstBytes
   }
 
-  /** Output is held back by the pacer right now (for tests and diagnostics). */
+  private xoffs = 0
+
+  /** How many times the pacer has stopped output (typed XOFF). */
+  get pauses(): number {
+    return this.xoffs
+  }
+
+  /** The pacer holds output back right now (its XOFF stands, and its XON is still to come). */
   get pausing(): boolean {
     return this.stoppedByUs
   }
@@ -93,6 +100,7 @@ export class OutputPacer {
       return
     }
     this.port.send(XOFF)
+    this.xoffs++
     this.stoppedByUs = true
     this.scheduleResume()
   }

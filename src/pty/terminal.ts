@@ -127,6 +127,16 @@ export class Terminal {
     return this.exitInfo === undefined
   }
 
+  /** How many times output was held back for the pace (see OutputPacer). */
+  get outputPauses(): number {
+    return this.pacer.pauses
+  }
+
+  /** Output is held back for the pace right now. */
+  get outputHeld(): boolean {
+    return this.pacer.pausing
+  }
+
   get cols(): number {
     return this.size.cols
   }
