@@ -7,12 +7,13 @@ export type OutputPace = {
 }
 
 /**
- * The server's pace for every terminal (session shells and agent terminals); chosen with
- * scripts/bench-echo.ts, see the Terminal class.
+ * The server's pace for every terminal (session shells and agent terminals), chosen with
+ * scripts/bench-echo.ts (figures on the Terminal class). 1 MiB/s is also what /ws/pty forwards to
+ * one client (DEFAULT_PTY_FLOW): reading a flood faster than that only fed the repaints.
  */
 export const DEFAULT_OUTPUT_PACE: OutputPace = {
   burstBytes: 1024 * 1024,
-  bytesPerSecond: 2 * 1024 * 1024,
+  bytesPerSecond: 1024 * 1024,
 }
 
 /** What the pacer needs of a PTY: the slave's termios flags now, and a way to type a character. */
