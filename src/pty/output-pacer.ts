@@ -150,7 +150,9 @@ export class OutputPacer {
 
   private refill(): void {
     const now = performance.now()
-    this.budget = Math.min(this.pace.burstBytes, this.budget + ((now - this.budgetAt) * this.pace.bytesPerSecond) / 1000)
+    // (An unlimited rate times no time at all would be NaN.)
+    const gained = now > this.budgetAt ? ((now - this.budgetAt) * this.pace.bytesPerSecond) / 1000 : 0
+    this.budget = Math.min(this.pace.burstBytes, this.budget + gained)
     this.budgetAt = now
   }
 

@@ -154,6 +154,14 @@ describe('OutputPacer', () => {
     expect(quiet.pausing).toBe(false)
   })
 
+  it('never stops output at an unlimited pace (a test server that measures the raw path)', () => {
+    const port = fakePort()
+    const pacer = new OutputPacer({ burstBytes: Number.POSITIVE_INFINITY, bytesPerSecond: Number.POSITIVE_INFINITY }, port)
+    for (let i = 0; i < 1000; i++) pacer.read(1 << 20)
+    expect(port.sent).toEqual([])
+    pacer.stop()
+  })
+
   it('refuses a pace without a positive burst and rate', () => {
     expect(() => new OutputPacer({ burstBytes: 0, bytesPerSecond: 1 }, fakePort())).toThrow()
     expect(() => new OutputPacer({ burstBytes: 1, bytesPerSecond: Number.NaN }, fakePort())).toThrow()
