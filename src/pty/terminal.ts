@@ -52,8 +52,20 @@ export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number;
  * its kill() reports exit code 0 whatever happened. Bun's PTY is read from the event loop when the
  * fd is readable (about the bare-PTY rate), the kernel's PTY buffer throttles the writer, the child
  * is a session leader (pgid = sid = pid), and `exited`/`signalCode` are the real status. It needs no
- * native library, so the compiled binary has nothing to embed. Still, a flood (`yes`) read by Bun
- * delays the event loop now and then: 5 ms timers fire up to ~80 ms late at p99 on a 2-core box.
+ * native library, so the compiled binary has nothing to embed.
+ *
+ * But Bun cannot stop reading a PTY: a flood (`yes`, about 10 MB/s read here) kept the main thread
+ * reading and decoding output that /ws/pty then mostly skipped, and another session's keystroke
+ * echo waited for it (scripts/bench-echo.ts on 2 cores: flood p99 75-91 ms, max 105-183 ms). So
+ * output is paced as a real terminal paces a program it cannot draw as fast (output-pacer.ts):
+ * past a 1 MiB burst it is read at 1 MiB/s, the rest held back in the kernel with XOFF/XON while
+ * the terminal has IXON (a cooked-mode program: `yes`, `cat`, a build), the writer asleep in
+ * write(). Flood p99 then: median 3.6 ms, 1.3-8.1 over 7 runs at load averages 2.5-5.7 (at
+ * 2 MiB/s: median 8.0, 1.4-18 over 9 runs; at 4 MiB/s: median 10, 5-47 over 7). Bun reads ahead
+ * of its data callbacks (it had read 4.0 MB when one had been handed 3.0 MB), so XOFF lands up to
+ * about a megabyte late; the bucket counts that as debt and pauses longer. A raw-mode program
+ * (IXON off: vim, a TUI) would get ^S/^Q as keys, so it is not paced and is read flat out as before.
+ * The cost: a program that writes faster than 1 MiB/s waits (50 MB of agent output takes ~47 s).
  */
 export class Terminal {
   readonly pid: number
