@@ -59,7 +59,10 @@ const RESUME_AFTER_MS = 50
  * are followed: ^Q, a signal character (^C, ^\, ^Z) with ISIG, any other character with IXANY.
  */
 export class OutputPacer {
-  /** Bytes that may still be read now; below zero once output went past the bucket. */
+  /**
+   * Bytes that may still be read now; below zero once output went past the bucket, down to minus
+   * the burst: however late XOFF lands, a pause lasts at most about (burst / rate) + 50 ms.
+   */
   private budget: number
   private budgetAt = performance.now()
   /** Our XOFF is in force (as far as we know: the user's input may have lifted it). */
@@ -68,6 +71,7 @@ export class OutputPacer {
   private stoppedByUser = false
   private resumeTimer: ReturnType<typeof setTimeout> | undefined
   private ended = false
+  private xoffs = 0
 
   constructor(
     private readonly pace: OutputPace,
@@ -76,8 +80,6 @@ export class OutputPacer {
     if (!(pace.burstBytes > 0) || !(pace.bytesPerSecond > 0)) throw new Error('an output pace needs a positive burst and rate')
     this.budget = pace.burstBytes
   }
-
-  private xoffs = 0
 
   /** How many times the pacer has stopped output (typed XOFF). */
   get pauses(): number {
@@ -93,7 +95,7 @@ export class OutputPacer {
   read(bytes: number): void {
     if (this.ended) return
     this.refill()
-    this.budget -= bytes
+    this.budget = Math.max(this.budget - bytes, -this.pace.burstBytes)
     if (this.budget >= 0 || this.stoppedByUs || this.stoppedByUser) return
     if (!(this.port.inputFlags() & FLAGS.IXON)) {
       // A raw-mode program is not paced, and runs up no debt for the next cooked one to repay.

@@ -63,9 +63,10 @@ export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number;
  * write(). Flood p99 then: median 3.6 ms, 1.3-8.1 over 7 runs at load averages 2.5-5.7 (at
  * 2 MiB/s: median 8.0, 1.4-18 over 9 runs; at 4 MiB/s: median 10, 5-47 over 7). Bun reads ahead
  * of its data callbacks (it had read 4.0 MB when one had been handed 3.0 MB), so XOFF lands up to
- * about a megabyte late; the bucket counts that as debt and pauses longer. A raw-mode program
- * (IXON off: vim, a TUI) would get ^S/^Q as keys, so it is not paced and is read flat out as before.
- * The cost: a program that writes faster than 1 MiB/s waits (50 MB of agent output takes ~47 s).
+ * about a megabyte late; the bucket counts that as debt (at most one burst) and pauses longer. A
+ * raw-mode program (IXON off: vim, a TUI) would get ^S/^Q as keys, so it is not paced and is read
+ * flat out as before. The cost: a program that writes faster than 1 MiB/s waits (50 MB of agent
+ * output takes ~47 s).
  */
 export class Terminal {
   readonly pid: number

@@ -154,6 +154,17 @@ describe('OutputPacer', () => {
     expect(quiet.pausing).toBe(false)
   })
 
+  it('owes at most one burst, so a pause is bounded however late XOFF landed', async () => {
+    const port = fakePort()
+    const pacer = new OutputPacer({ burstBytes: 5_000, bytesPerSecond: 100_000 }, port)
+    // 10 MB read before the XOFF took effect would be 100 s of debt; one burst is 50 ms.
+    pacer.read(10_000_000)
+    expect(port.sent).toEqual(['\x13'])
+    await until(() => !pacer.pausing, 'the pause to end')
+    expect(port.sent).toEqual(['\x13', '\x11'])
+    pacer.stop()
+  })
+
   it('never stops output at an unlimited pace (a test server that measures the raw path)', () => {
     const port = fakePort()
     const pacer = new OutputPacer({ burstBytes: Number.POSITIVE_INFINITY, bytesPerSecond: Number.POSITIVE_INFINITY }, port)
