@@ -56,7 +56,7 @@ export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number;
  *
  * But Bun cannot stop reading a PTY: a flood (`yes`, about 10 MB/s read here) kept the main thread
  * reading and decoding output that /ws/pty then mostly skipped, and another session's keystroke
- * echo waited for it (scripts/bench-echo.ts on 2 cores: flood p99 75-91 ms, max 105-183 ms). So
+ * echo waited for it (scripts/bench-echo.ts on 2 cores: flood p99 24-84 ms, max 101-183 ms). So
  * output is paced as a real terminal paces a program it cannot draw as fast (output-pacer.ts):
  * past a 1 MiB burst it is read at 1 MiB/s, the rest held back in the kernel with XOFF/XON while
  * the terminal has IXON (a cooked-mode program: `yes`, `cat`, a build), the writer asleep in
