@@ -73,9 +73,17 @@ export async function commitFiles(
   return commitPaths(openRepo(repoDir), files, opts)
 }
 
-/** A new repo at workspaceDir sharing sourceRepo's objects, whose baseline commit holds the user's uncommitted work. */
-export async function createWorkspace(sourceRepo: string, workspaceDir: string, opts?: Cancel): Promise<{ baseline: string }> {
+/**
+ * A new repo at workspaceDir sharing sourceRepo's objects, whose baseline commit holds the user's
+ * uncommitted work; `bytes` is the disk it takes, as measureTree would count it.
+ */
+export async function createWorkspace(sourceRepo: string, workspaceDir: string, opts?: Cancel): Promise<{ baseline: string; bytes: number }> {
   return runOffThread('createWorkspace', { repoDir: sourceRepo, workspaceDir }, opts?.signal)
+}
+
+/** Apparent bytes of the files and symlinks under `dir` (symlinks not followed), walked on a git worker. */
+export async function measureTree(dir: string, opts?: Cancel): Promise<number> {
+  return runOffThread('measureTree', { repoDir: dir }, opts?.signal)
 }
 
 /** What changed in a workspace since its baseline commit. */

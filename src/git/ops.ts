@@ -9,6 +9,7 @@ import { baseTree, diffAgainst, patchOrigin, type PatchOrigin } from './diff'
 import { openRepo } from './odb'
 import { repoStatus } from './status'
 import { makeWorkspace } from './workspace'
+import { treeBytes } from './measure'
 
 /** Patches and where each one's content can be read back (the WeakMap in diff.ts does not cross threads). */
 export type DiffResult = { patches: FilePatch[]; origins: (PatchOrigin | null)[] }
@@ -23,8 +24,12 @@ export const gitOps = {
   async readStatus(input: { repoDir: string }, _signal?: AbortSignal): Promise<RepoStatus> {
     return repoStatus(openRepo(input.repoDir))
   },
-  async createWorkspace(input: { repoDir: string; workspaceDir: string }, signal?: AbortSignal): Promise<{ baseline: string }> {
+  async createWorkspace(input: { repoDir: string; workspaceDir: string }, signal?: AbortSignal): Promise<{ baseline: string; bytes: number }> {
     return makeWorkspace(openRepo(input.repoDir), input.workspaceDir, signal)
+  },
+  /** `repoDir` is any directory here (it only picks the worker). */
+  async measureTree(input: { repoDir: string }, _signal?: AbortSignal): Promise<number> {
+    return treeBytes(input.repoDir)
   },
 }
 

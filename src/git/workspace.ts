@@ -16,6 +16,7 @@ import { flatTree } from './diff'
 import { commitTree, resolveCommit, writeObject, type Repo } from './odb'
 import { DEFAULT_AUTHOR, entryFromStat, updateTree } from './commit'
 import { lstatOrNull, readWorkContent, readWorkingSet } from './worktree'
+import { treeBytes } from './measure'
 import type { CoreConfig } from './coreconfig'
 
 /** The source's end-of-line settings and info/attributes, so the workspace cleans files exactly as the source does. */
@@ -64,8 +65,12 @@ async function copyAll(copies: Copy[], done: (copy: Copy, st: Stats) => void, si
   await Promise.all(Array.from({ length: Math.min(parallel, copies.length) }, lane))
 }
 
-/** Makes the workspace; an aborted signal stops the copy between files (the half-made directory is the caller's to remove). */
-export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: AbortSignal): Promise<{ baseline: string }> {
+/**
+ * Makes the workspace; an aborted signal stops the copy between files (the half-made directory is
+ * the caller's to remove). `bytes` is what it takes on disk (treeBytes' measure), summed from the
+ * lstat each file's index entry needs anyway, so the quota needs no walk of what was just written.
+ */
+export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: AbortSignal): Promise<{ baseline: string; bytes: number }> {
   const branch = (await git.currentBranch({ fs, gitdir: src.gitdir, fullname: false })) ?? 'workspace'
   const head = await resolveCommit(src, 'HEAD')
   const headFiles = await flatTree(src, await commitTree(src, head))
@@ -78,6 +83,7 @@ export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: Ab
   const entries: IndexEntry[] = []
   const copies: Copy[] = []
   const madeDirs = new Set<string>()
+  let bytes = 0
   for (const f of files.values()) {
     const dest = join(ws.dir, f.path)
     const parent = dirname(dest)
@@ -117,11 +123,14 @@ export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: Ab
     }
     if (fix !== null) fs.chmodSync(dest, fix)
     if (!h || h.oid !== oid || h.mode !== f.mode) changes.set(f.path, { oid, mode: f.mode })
-    entries.push(entryFromStat(f.path, lstatSync(dest), oid, f.mode))
+    const st = lstatSync(dest)
+    bytes += st.size
+    entries.push(entryFromStat(f.path, st, oid, f.mode))
   }
   await copyAll(
     copies,
     (copy, st) => {
+      bytes += st.size
       entries[copy.at] = entryFromStat(copy.path, st, copy.oid, copy.mode)
     },
     signal,
@@ -139,5 +148,5 @@ export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: Ab
   mkdirSync(dirname(ref), { recursive: true })
   writeFileSync(ref, baseline + '\n')
   writeIndex(ws.gitdir, entries)
-  return { baseline: baseline! }
+  return { baseline: baseline!, bytes: bytes + treeBytes(ws.gitdir) }
 }

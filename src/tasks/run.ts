@@ -140,7 +140,6 @@ export class TaskRun {
       return this.finish({ status: 'failed', error: message })
     }
     this.update({ workspaceDir: dir, baseline })
-    await workspaces.measure(dir)
     if (this.serverStopping) return this.finish({ status: 'failed', error: SERVER_STOPPED_ERROR })
     if (this.cancelRequested) return this.finish({ status: 'cancelled', error: 'Cancelled before the agent started.' })
 
@@ -151,14 +150,16 @@ export class TaskRun {
     // A cancelled task does not go back to `running` for the diff; its patches are still kept.
     if (outcome.status !== 'cancelled') this.setStatus('running', 'diff')
     let patches: FilePatch[] = []
-    try {
-      patches = await diffWorkspace(dir, baseline)
-    } catch (error) {
-      const unreadable = `its changes could not be read: ${(error as Error).message}`
+    // The quota's measure walks the workspace while the diff does: the two one after the other
+    // were a fifth of a 10k-file task's time to `completed`.
+    const [diffed, measured] = await Promise.allSettled([diffWorkspace(dir, baseline), workspaces.measure(dir)])
+    if (diffed.status === 'fulfilled') patches = diffed.value
+    else {
+      const unreadable = `its changes could not be read: ${(diffed.reason as Error).message}`
       if (outcome.status === 'completed') outcome.status = 'failed'
       outcome.error = outcome.error === null ? `The agent finished but ${unreadable}` : `${outcome.error} (and ${unreadable})`
     }
-    await this.deps.workspaces.measure(dir)
+    if (measured.status === 'rejected') throw measured.reason
     this.deps.store.savePatches(this.taskId, patches)
     this.update({ patchCount: patches.length })
     this.deps.publish(TaskPatchEvent, { taskId: this.taskId, count: patches.length })

@@ -1,6 +1,6 @@
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { createWorkspace } from '../git'
+import { createWorkspace, measureTree } from '../git'
 import { isInside, realpathAllowingMissing } from '../policy/paths'
 
 /** Errors of the file system that mean "STATE_DIR cannot be written here". */
@@ -35,7 +35,10 @@ export class Workspaces {
     return join(this.root, sessionId)
   }
 
-  /** Makes the workspace from the session repo; WorkspaceError when STATE_DIR cannot be written. */
+  /**
+   * Makes the workspace from the session repo and knows its size from then on (the copy counts
+   * what it writes); WorkspaceError when STATE_DIR cannot be written.
+   */
   async create(sourceRepo: string, dir: string): Promise<{ baseline: string }> {
     // A workspace inside the session repo would show up in it as untracked files before any apply.
     if (isInside(realpathAllowingMissing(sourceRepo), realpathAllowingMissing(dir))) {
@@ -51,7 +54,9 @@ export class Workspaces {
       throw new WorkspaceError(`Could not create the task workspace under ${this.stateDir}: ${(error as Error).message}`)
     }
     try {
-      return await createWorkspace(sourceRepo, dir)
+      const { baseline, bytes } = await createWorkspace(sourceRepo, dir)
+      this.sizes.set(dir, bytes)
+      return { baseline }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOSPC') throw new WorkspaceError(`STATE_DIR ${this.stateDir} is full (ENOSPC); free some space.`)
@@ -75,12 +80,13 @@ export class Workspaces {
   }
 
   /**
-   * Measures a workspace (apparent file sizes, symlinks not followed) and remembers it. Done in the
-   * background when a workspace is made and when its agent ends, so accepting a task only sums
-   * known sizes instead of walking every workspace on each request.
+   * Measures a workspace (apparent file sizes, symlinks not followed; on a git worker) and
+   * remembers it. Done when an agent's turn ends and for workspaces kept from before a restart
+   * (create() knows a new one's size), so accepting a task only sums known sizes instead of
+   * walking every workspace on each request.
    */
   async measure(dir: string): Promise<number> {
-    const bytes = await sizeOf(dir)
+    const bytes = await measureTree(dir)
     this.sizes.set(dir, bytes)
     return bytes
   }
@@ -110,24 +116,4 @@ export class Workspaces {
     }
     for (const entry of entries) if (ID.test(entry) && !isKnownSession(entry)) await this.remove(join(this.root, entry))
   }
-}
-
-/** A file or directory that vanishes or cannot be read while measuring takes no space we can count. */
-async function sizeOf(path: string): Promise<number> {
-  let stats
-  try {
-    stats = await lstat(path)
-  } catch {
-    return 0
-  }
-  if (!stats.isDirectory()) return stats.size
-  let entries: string[]
-  try {
-    entries = await readdir(path)
-  } catch {
-    return 0
-  }
-  let total = 0
-  for (const entry of entries) total += await sizeOf(join(path, entry))
-  return total
 }
