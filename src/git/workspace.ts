@@ -50,19 +50,39 @@ type Copy = { from: string; dest: string; path: string; oid: string; mode: strin
  * Copies the files in parallel on the thread pool: a reflink (FICLONE) where the file system
  * offers one, else the kernel's in-place copy; each copy's own lstat gives its index entry, so
  * nothing is read back. One file at a time on this thread was the slowest part of a workspace.
+ *
+ * Each lane takes a whole directory at a time. Creating a file holds its directory's lock for the
+ * whole inode allocation, which on ext4 without a journal scans past every inode freed in the last
+ * seconds (after a `rm -r` or `git worktree remove`, hundreds of µs a file): lanes in one directory
+ * spun on that lock (a quarter of the copy's CPU in `perf`, rwsem_spin_on_owner) instead of
+ * creating files side by side in two directories on the pool's two threads.
  */
+const DIR_CHUNK = 256
+
 async function copyAll(copies: Copy[], done: (copy: Copy, st: Stats) => void, signal?: AbortSignal, parallel = 16): Promise<void> {
+  const byDir = new Map<string, Copy[]>()
+  for (const copy of copies) {
+    const dir = dirname(copy.dest)
+    const group = byDir.get(dir)
+    if (group) group.push(copy)
+    else byDir.set(dir, [copy])
+  }
+  // A very big directory still goes in parts, so one flat folder of thousands of files is not
+  // copied one file at a time.
+  const groups: Copy[][] = []
+  for (const group of byDir.values()) for (let at = 0; at < group.length; at += DIR_CHUNK) groups.push(group.slice(at, at + DIR_CHUNK))
   let next = 0
   const lane = async () => {
-    while (next < copies.length) {
-      signal?.throwIfAborted()
-      const copy = copies[next++]!
-      await copyFile(copy.from, copy.dest, constants.COPYFILE_FICLONE)
-      if (copy.fix !== null) await chmod(copy.dest, copy.fix)
-      done(copy, await lstat(copy.dest))
+    while (next < groups.length) {
+      for (const copy of groups[next++]!) {
+        signal?.throwIfAborted()
+        await copyFile(copy.from, copy.dest, constants.COPYFILE_FICLONE)
+        if (copy.fix !== null) await chmod(copy.dest, copy.fix)
+        done(copy, await lstat(copy.dest))
+      }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(parallel, copies.length) }, lane))
+  await Promise.all(Array.from({ length: Math.min(parallel, groups.length) }, lane))
 }
 
 /**
