@@ -394,8 +394,9 @@ export class ConversationRun {
   }
 
   private async savePatches(dir: string): Promise<void> {
-    // The quota's measure walks the workspace while the diff does (one after the other they were a
-    // fifth of a 10k-file task's time to `completed`); a failed diff still waits for the measure.
+    // The quota's measure (a walk on a git worker) runs while the diff does, not after it: after a
+    // turn in a 10k-file workspace, the walk it replaced took 0.3-0.55 s, three to five times the diff.
+    // A failed diff still waits for the measure.
     const [diffed, measured] = await Promise.allSettled([diffWorkspace(dir, this.deps.store.get(this.taskId)!.baseline!), this.deps.workspaces.measure(dir)])
     if (diffed.status === 'rejected') throw diffed.reason
     if (measured.status === 'rejected') throw measured.reason

@@ -150,8 +150,8 @@ export class TaskRun {
     // A cancelled task does not go back to `running` for the diff; its patches are still kept.
     if (outcome.status !== 'cancelled') this.setStatus('running', 'diff')
     let patches: FilePatch[] = []
-    // The quota's measure walks the workspace while the diff does: the two one after the other
-    // were a fifth of a 10k-file task's time to `completed`.
+    // The quota's measure (a walk on a git worker) runs while the diff does, not after it: after a
+    // turn in a 10k-file workspace, the walk it replaced took 0.3-0.55 s, three to five times the diff.
     const [diffed, measured] = await Promise.allSettled([diffWorkspace(dir, baseline), workspaces.measure(dir)])
     if (diffed.status === 'fulfilled') patches = diffed.value
     else {
