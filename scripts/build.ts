@@ -1,14 +1,14 @@
 /**
  * Builds dist/cockpit-coder: one executable holding the server, the git layer, the agents, the
  * mock agent and the web cockpit (terminals use Bun's own PTY, so there is no native library to embed).
- * The page is bundled first (src/web, hashed asset names) and handed to the server through a
- * generated entry that registers it before src/main.ts runs: no files beside the binary, no CDN.
+ * The page is bundled first (src/web, hashed asset names), its files embedded, and handed to the server
+ * through a generated entry that registers them before src/main.ts runs: no files beside the binary, no CDN.
  * Identifiers are not minified: Elysia's ahead-of-time compiler reads handler source.
  * Usage: bun run build [--outfile path]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { bundleWebPage } from '../src/routes/web-assets'
 
 const root = join(import.meta.dir, '..')
@@ -23,12 +23,22 @@ const webBytes = web.files.reduce((sum, file) => sum + file.body.length, 0)
 // A temp dir per build: the tests and the benchmark may build at the same time.
 const generated = mkdtempSync(join(tmpdir(), 'cockpit-build-'))
 try {
-  writeFileSync(join(generated, 'web-bundle.json'), JSON.stringify(web))
-  // Imports run in order: the bundle is registered before main.ts builds the app.
+  // Each file of the page is embedded as a file ($bunfs), not as a module holding its text: the
+  // binary reads them on first use (src/routes/web-assets.ts says what a module of them cost each start).
+  mkdirSync(join(generated, 'web'))
+  const imports: string[] = []
+  const entries: string[] = []
+  web.files.forEach((file, index) => {
+    const name = `${index}-${basename(file.path)}`
+    writeFileSync(join(generated, 'web', name), file.body)
+    imports.push(`import file${index} from ${JSON.stringify(`./web/${name}`)} with { type: 'file' }`)
+    entries.push(`{ path: ${JSON.stringify(file.path)}, contentType: ${JSON.stringify(file.contentType)}, embeddedPath: file${index} }`)
+  })
+  // Imports run in order: the files are registered before main.ts builds the app.
   writeFileSync(
     join(generated, 'register-web.ts'),
-    `import { embedWebBundle } from ${JSON.stringify(join(root, 'src', 'routes', 'web-assets.ts'))}\n` +
-      `import bundle from './web-bundle.json'\nembedWebBundle(bundle)\n`,
+    `import { embedWebFiles } from ${JSON.stringify(join(root, 'src', 'routes', 'web-assets.ts'))}\n` +
+      `${imports.join('\n')}\nembedWebFiles([\n  ${entries.join(',\n  ')},\n])\n`,
   )
   writeFileSync(join(generated, 'entry.ts'), `import './register-web.ts'\nimport ${JSON.stringify(join(root, 'src', 'main.ts'))}\n`)
   // The git worker's own entry beside it, so the binary holds it at /$bunfs/root/git/worker.js (src/git/off-thread.ts).

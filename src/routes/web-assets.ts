@@ -11,15 +11,23 @@ export const CSP_NONCE_PLACEHOLDER = '__COCKPIT_CSP_NONCE__'
 
 const WEB_ENTRY = join(import.meta.dir, '..', 'web', 'index.html')
 
-let embedded: WebBundle | null = null
+/** One file of the page as the compiled binary holds it: its bytes are read from `embeddedPath` ($bunfs) when first served. */
+export type EmbeddedWebFile = { path: string; contentType: string; embeddedPath: string }
+
+let embedded: EmbeddedWebFile[] | null = null
+let readEmbedded: Promise<WebBundle> | null = null
 let builtFromSource: Promise<WebBundle> | null = null
 
 /**
- * scripts/build.ts bundles the page at build time and registers it here before main.ts runs, so
- * the compiled binary serves it with no files beside it.
+ * scripts/build.ts bundles the page at build time, embeds its files in the binary and registers
+ * them here before main.ts runs, so the compiled binary serves it with no files beside it.
+ * Registered as embedded files read on first use, not as a module holding their text: a 385 KiB
+ * JSON module cost every start about 8 ms before the first line of main.ts ran (scripts/bench-start.ts,
+ * `--version` runs of the binary with and without it), and most starts never serve the page.
  */
-export function embedWebBundle(bundle: WebBundle): void {
-  embedded = bundle
+export function embedWebFiles(files: EmbeddedWebFile[]): void {
+  embedded = files
+  readEmbedded = null
 }
 
 /**
@@ -49,7 +57,17 @@ export async function bundleWebPage(options: { minify?: boolean } = {}): Promise
  * one bundle of the source made on first use.
  */
 export function loadWebBundle(): Promise<WebBundle> {
-  if (embedded) return Promise.resolve(embedded)
+  if (embedded) {
+    const files = embedded
+    readEmbedded ??= Promise.all(files.map(async ({ path, contentType, embeddedPath }) => ({ path, contentType, body: await Bun.file(embeddedPath).text() }))).then(
+      (read) => ({ files: read }),
+      (error: unknown) => {
+        readEmbedded = null
+        throw error
+      },
+    )
+    return readEmbedded
+  }
   builtFromSource ??= bundleWebPage().catch((error: unknown) => {
     // A later request may try again (a syntax error fixed during `bun run dev`).
     builtFromSource = null
