@@ -35,7 +35,8 @@ function keptEpoch(db: Database): string {
 
 /** Opens (creating or migrating) STATE_DIR/state.db; throws StateError with the line start-up prints. */
 export function openState(stateDir: string, options: { onWriteError?: (error: unknown) => void } = {}): State {
-  const db = openDatabase(stateDir)
+  // The epoch goes into a new database as it is made (see createWhole in db.ts).
+  const db = openDatabase(stateDir, { initialize: keptEpoch })
   const writeBehind = new WriteBehind(db, 100, options.onWriteError)
   let closed = false
   return {

@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
-import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openState, SCHEMA_VERSION, StateError } from '../../src/store'
 import { MIGRATIONS } from '../../src/store/schema'
@@ -15,6 +15,30 @@ describe('state.db', () => {
       expect(statSync(join(scratch.stateDir, 'state.db')).mode & 0o777).toBe(0o600)
       expect(state.db.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
       expect(state.db.query('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 })
+      expect(state.db.query('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION })
+    } finally {
+      state.close()
+    }
+  })
+
+  it('is made whole beside its place: nothing but it and the pid file is left, and it starts with its epoch', () => {
+    using scratch = scratchState()
+    const state = openState(scratch.stateDir)
+    try {
+      expect(readdirSync(scratch.stateDir).sort()).toEqual(['server.pid', 'state.db', 'state.db-wal'])
+      expect(state.db.query("SELECT value FROM meta WHERE key = 'epoch'").get()).toEqual({ value: state.epoch })
+    } finally {
+      state.close()
+    }
+  })
+
+  it('is made whole over a half-made file an earlier start of the same pid left', () => {
+    using scratch = scratchState()
+    mkdirSync(scratch.stateDir, { mode: 0o700 })
+    writeFileSync(join(scratch.stateDir, `state.db.new-${process.pid}`), 'half made')
+    const state = openState(scratch.stateDir)
+    try {
+      expect(readdirSync(scratch.stateDir).sort()).toEqual(['server.pid', 'state.db', 'state.db-wal'])
       expect(state.db.query('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION })
     } finally {
       state.close()
