@@ -6,6 +6,8 @@
 import { MOCK_AGENT_MARKER } from './agents/mock-marker'
 
 if (process.argv[2] === MOCK_AGENT_MARKER) {
+  // The build's raised JIT thresholds are for the server's start-up only (see serve.ts).
+  Bun.unsafe.setJITPolicy(1)
   const { runMockAgentProcess } = await import('./agents/mock-agent-process')
   process.exit(await runMockAgentProcess(process.argv))
 }

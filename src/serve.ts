@@ -167,4 +167,7 @@ export async function serve(): Promise<void> {
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
   const baseUrl = config.publicUrl?.href.replace(/\/+$/, '') ?? `http://${shownHost}:${server.port}`
   await printPairing(services, baseUrl, secretsLine)
+  // Interactive from here: the JIT's normal tier-up thresholds again (the build starts the binary
+  // with raised ones for its run-once start-up code; scripts/build.ts says what that saved).
+  Bun.unsafe.setJITPolicy(1)
 }
