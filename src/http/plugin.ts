@@ -59,14 +59,13 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
   const corsOrigins = new Set(config.corsOrigins)
 
   /** The 403 a request gets for its Host, or a WebSocket upgrade for its Origin; else undefined. */
-  const refuse = (request: Request): Response | undefined => {
+  const refuse = (request: Request, upgrade: boolean): Response | undefined => {
     // Bun fills Host from the connection; a Request built in-process (app.handle) has only its URL.
     const host = request.headers.get('host') ?? new URL(request.url).host
     if (!hostAllowed(host)) {
       return errorResponse(403, 'host_not_allowed', 'This Host header is not accepted; add the name to ALLOWED_HOSTS or use PUBLIC_URL.')
     }
-    const upgrade = request.headers.get('upgrade')
-    if (upgrade === null || upgrade.toLowerCase() !== 'websocket') return undefined
+    if (!upgrade) return undefined
     const origin = request.headers.get('origin')
     if (!isAllowedOrigin(origin, config.corsOrigins) && !isPageOrigin(origin, host, config.publicUrl)) {
       return errorResponse(403, 'origin_not_allowed', 'This Origin may not open a WebSocket; add it to CORS_ORIGINS.')
@@ -75,9 +74,10 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
   }
 
   /** Logs the request with the status its client saw, and passes the answer on unchanged. */
-  const logged = <T>(request: Request, answer: T, started: number): T => {
-    // A WebSocket upgrade is answered by the server (101), not with a Response.
-    const status = answer instanceof Response ? answer.status : 101
+  const logged = <T>(request: Request, answer: T, started: number, upgrade: boolean): T => {
+    // Bun answers an accepted WebSocket upgrade with 101 itself; the 200 Elysia hands back then is
+    // never sent (a refused upgrade gets its own status: 400, 401, 403).
+    const status = answer instanceof Response && !(upgrade && answer.status === 200) ? answer.status : 101
     logger.info('request', { method: request.method, path: loggedPath(request.url), status, ms: Math.round((performance.now() - started) * 10) / 10 })
     return answer
   }
@@ -110,10 +110,10 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
     // early 401, an error, an unknown route), so the logged status is the one the client saw.
     .wrap((handler) => (request: Request) => {
       const started = performance.now()
-      const refusal = refuse(request)
-      const answer: unknown = refusal ?? handler(request)
-      if (answer instanceof Promise) return answer.then((response: unknown) => logged(request, response, started))
-      return logged(request, answer, started)
+      const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
+      const answer: unknown = refuse(request, upgrade) ?? handler(request)
+      if (answer instanceof Promise) return answer.then((response: unknown) => logged(request, response, started, upgrade))
+      return logged(request, answer, started, upgrade)
     })
     .onParse({ as: 'global' }, async ({ request }) => {
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config'
 import { createApp } from '../../src/app'
 import { createLogger } from '../../src/logger'
 import { createServices } from '../../src/services'
-import { makeTestApp } from '../fixtures/app'
+import { makeTestApp, TEST_PAIRING_TOKEN } from '../fixtures/app'
 
 /** The fixture's config on a STATE_DIR of its own: the fixture's services hold theirs (one server per STATE_DIR). */
 function ownStateDir(config: Config, root: string): Config {
@@ -68,5 +68,34 @@ describe('request log', () => {
     await settle()
     await services.shutdown()
     expect(lines).toEqual([])
+  })
+  it('logs a WebSocket upgrade with the status its client saw: 101 when accepted, else the refusal', async () => {
+    await using l = await loggedApp()
+    const paired = await l.app.handle(
+      new Request('http://localhost/api/session', { method: 'POST', headers: { authorization: `Bearer ${TEST_PAIRING_TOKEN}` }, body: JSON.stringify({ repo: l.t.repo }) }),
+    )
+    const { sessionId, token } = (await paired.json()) as { sessionId: string; token: string }
+    l.app.listen({ hostname: '127.0.0.1', port: 0 })
+    try {
+      const base = `ws://127.0.0.1:${l.app.server!.port}/ws/events?sessionId=${sessionId}`
+      /** Opens a socket and resolves when it opened (true) or failed (false). */
+      const attempt = (url: string, headers?: Record<string, string>) =>
+        new Promise<boolean>((resolve) => {
+          const ws = new WebSocket(url, headers ? ({ headers } as unknown as string[]) : undefined)
+          ws.onopen = () => {
+            ws.close()
+            resolve(true)
+          }
+          ws.onerror = () => resolve(false)
+        })
+      expect(await attempt(`${base}&token=${token}`)).toBe(true)
+      expect(await attempt(`${base}&token=nope`)).toBe(false)
+      expect(await attempt(`${base}&token=${token}`, { origin: 'https://evil.example' })).toBe(false)
+      await settle()
+      const upgrades = l.lines.map((line) => JSON.parse(line) as { path?: string; status?: number }).filter((e) => e.path?.startsWith('/ws/events'))
+      expect(upgrades.map((e) => e.status)).toEqual([101, 401, 403])
+    } finally {
+      await l.app.server?.stop(true)
+    }
   })
 })
