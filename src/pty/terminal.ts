@@ -29,8 +29,13 @@ export type ExitListener = (exit: TerminalExit) => void
 export const MAX_TERMINAL_SIZE = 1000
 const DEFAULT_COLS = 80
 const DEFAULT_ROWS = 24
-/** After the process exits, how long output still in the PTY gets to arrive before the exit is reported. */
-const DRAIN_AFTER_EXIT_MS = 250
+/**
+ * After the process exits, output still on its way gets until the PTY's EOF, or until none has
+ * arrived for this long (something that outlived the process, a `nohup cmd &`, keeps the PTY
+ * open), before the exit is reported; never longer than DRAIN_MAX_MS in all.
+ */
+const DRAIN_QUIET_MS = 250
+const DRAIN_MAX_MS = 5000
 
 export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number; rows: number } {
   const ok = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_TERMINAL_SIZE
@@ -86,6 +91,8 @@ export class Terminal {
   private size: { cols: number; rows: number }
   private readonly logger: Logger
   private readonly pacer: OutputPacer
+  /** When output last arrived (the drain after an exit waits for it to stop). */
+  private lastOutputAt = performance.now()
 
   private constructor(opts: TerminalOptions) {
     this.size = checkTerminalSize(opts.cols ?? DEFAULT_COLS, opts.rows ?? DEFAULT_ROWS)
@@ -231,7 +238,19 @@ export class Terminal {
     return true
   }
 
+  /** Resolves once no output has arrived for DRAIN_QUIET_MS, or DRAIN_MAX_MS from now. */
+  private async outputQuiet(): Promise<void> {
+    const deadline = performance.now() + DRAIN_MAX_MS
+    for (;;) {
+      const quietAt = this.lastOutputAt + DRAIN_QUIET_MS
+      const now = performance.now()
+      if (now >= quietAt || now >= deadline) return
+      await Bun.sleep(Math.min(quietAt, deadline) - now)
+    }
+  }
+
   private emit(chunk: string): void {
+    this.lastOutputAt = performance.now()
     if (chunk.length === 0) return
     this.history.append(chunk)
     for (const listener of this.dataListeners) {
@@ -244,11 +263,17 @@ export class Terminal {
   }
 
   private async finish(): Promise<void> {
-    // Output written just before the exit may still sit in the PTY: deliver it before the exit.
-    // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.
-    await Promise.race([this.ptyEof, Bun.sleep(DRAIN_AFTER_EXIT_MS)])
-    // Whatever is left in the session (a background job) may write again until it is stopped below.
+    // Output the pacer held back when the program exited is still in the PTY: let it go at once,
+    // or the drain below could end before it arrives and the program's last lines would be lost
+    // (seen in CI: `seq` lost its last bytes). Whatever is left in the session (a background job)
+    // may then write unpaced until it is stopped below.
     this.pacer.release()
+    // Output written just before the exit may still sit in the PTY or in Bun's read buffer:
+    // deliver it before the exit. A fixed 250 ms from the exit lost the last bytes of a paced
+    // `seq` once in CI, on a loaded machine: the wait now runs while output keeps coming.
+    await Promise.race([this.ptyEof, this.outputQuiet()])
+    // The EOF may be seen before the last bytes read are handed over: one more turn for them.
+    await new Promise((resolve) => setImmediate(resolve))
     this.emit(this.decoder.end())
     const signal = this.proc.signalCode
     const exit: TerminalExit = {
