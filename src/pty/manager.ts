@@ -4,7 +4,6 @@ import { buildChildEnv } from '../policy/env'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { sessionMarkerEnv } from '../procs'
 import type { Session } from '../session'
-import type { OutputPace } from './output-pacer'
 import { checkTerminalSize, Terminal, type TerminalExit } from './terminal'
 
 export type TerminalManagerOptions = {
@@ -22,8 +21,6 @@ export type TerminalManagerOptions = {
   logger?: Logger
   /** SIGHUP/SIGTERM grace before SIGKILL when a shell is stopped. */
   killGraceMs?: number
-  /** How fast a shell's output is read past a burst; default DEFAULT_OUTPUT_PACE. */
-  pace?: OutputPace
 }
 
 /** One attached client: receives the shell's output and, once, its exit. */
@@ -160,7 +157,6 @@ export class TerminalManager {
         env: buildChildEnv(this.options.environment, { TERM: 'xterm-256color', COLORTERM: 'truecolor', SHELL: this.shell, ...sessionMarkerEnv(session.id) }),
         scrollbackBytes: this.options.scrollbackBytes,
         logger: this.options.logger,
-        pace: this.options.pace,
         ...startSize,
       })
     } catch (error) {

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs'
 import { BadRequestError } from '../errors'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
-import { DEFAULT_OUTPUT_PACE, OutputPacer, type OutputPace } from './output-pacer'
 import { Scrollback } from './scrollback'
 import { Utf8Stream } from './utf8-stream'
 import { sessionAlive, signalSession } from './session-processes'
@@ -17,8 +16,6 @@ export type TerminalOptions = {
   scrollbackBytes: number
   /** Where a failing listener is reported. */
   logger?: Logger
-  /** How fast the program's output is read past a burst (XOFF/XON); default DEFAULT_OUTPUT_PACE. */
-  pace?: OutputPace
 }
 
 export type TerminalExit = { code: number | null; signal?: string; durationMs: number }
@@ -29,13 +26,8 @@ export type ExitListener = (exit: TerminalExit) => void
 export const MAX_TERMINAL_SIZE = 1000
 const DEFAULT_COLS = 80
 const DEFAULT_ROWS = 24
-/**
- * After the process exits, output still on its way gets until the PTY's EOF, or until none has
- * arrived for this long (something that outlived the process, a `nohup cmd &`, keeps the PTY
- * open), before the exit is reported; never longer than DRAIN_MAX_MS in all.
- */
-const DRAIN_QUIET_MS = 250
-const DRAIN_MAX_MS = 5000
+/** After the process exits, how long output still in the PTY gets to arrive before the exit is reported. */
+const DRAIN_AFTER_EXIT_MS = 250
 
 export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number; rows: number } {
   const ok = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_TERMINAL_SIZE
@@ -57,21 +49,8 @@ export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number;
  * its kill() reports exit code 0 whatever happened. Bun's PTY is read from the event loop when the
  * fd is readable (about the bare-PTY rate), the kernel's PTY buffer throttles the writer, the child
  * is a session leader (pgid = sid = pid), and `exited`/`signalCode` are the real status. It needs no
- * native library, so the compiled binary has nothing to embed.
- *
- * But Bun cannot stop reading a PTY: a flood (`yes`, about 10 MB/s read here) kept the main thread
- * reading and decoding output that /ws/pty then mostly skipped, and another session's keystroke
- * echo waited for it (scripts/bench-echo.ts on 2 cores: flood p99 24-84 ms, max 101-183 ms). So
- * output is paced as a real terminal paces a program it cannot draw as fast (output-pacer.ts):
- * past a 1 MiB burst it is read at 1 MiB/s, the rest held back in the kernel with XOFF/XON while
- * the terminal has IXON (a cooked-mode program: `yes`, `cat`, a build), the writer asleep in
- * write(). Flood p99 then: median 3.6 ms, 1.3-8.1 over 7 runs at load averages 2.5-5.7 (at
- * 2 MiB/s: median 8.0, 1.4-18 over 9 runs; at 4 MiB/s: median 10, 5-47 over 7). Bun reads ahead
- * of its data callbacks (it had read 4.0 MB when one had been handed 3.0 MB), so XOFF lands up to
- * about a megabyte late; the bucket counts that as debt (at most one burst) and pauses longer. A
- * raw-mode program (IXON off: vim, a TUI) would get ^S/^Q as keys, so it is not paced and is read
- * flat out as before. The cost: a program that writes faster than 1 MiB/s waits (50 MB of agent
- * output takes ~47 s).
+ * native library, so the compiled binary has nothing to embed. Still, a flood (`yes`) read by Bun
+ * delays the event loop now and then: 5 ms timers fire up to ~80 ms late at p99 on a 2-core box.
  */
 export class Terminal {
   readonly pid: number
@@ -90,9 +69,6 @@ export class Terminal {
   private killing: Promise<void> | undefined
   private size: { cols: number; rows: number }
   private readonly logger: Logger
-  private readonly pacer: OutputPacer
-  /** When output last arrived (the drain after an exit waits for it to stop). */
-  private lastOutputAt = performance.now()
 
   private constructor(opts: TerminalOptions) {
     this.size = checkTerminalSize(opts.cols ?? DEFAULT_COLS, opts.rows ?? DEFAULT_ROWS)
@@ -105,10 +81,7 @@ export class Terminal {
       terminal: {
         ...this.size,
         name: opts.env.TERM ?? 'xterm-256color',
-        data: (_pty, bytes) => {
-          this.pacer.read(bytes.length)
-          this.emit(this.decoder.decode(bytes))
-        },
+        data: (_pty, bytes) => this.emit(this.decoder.decode(bytes)),
         exit: () => this.ptyEnded(),
       },
     })
@@ -116,13 +89,6 @@ export class Terminal {
     if (!pty) throw new Error('Bun did not attach a terminal to the process')
     this.pty = pty
     this.pid = this.proc.pid
-    this.pacer = new OutputPacer(opts.pace ?? DEFAULT_OUTPUT_PACE, {
-      inputFlags: () => (pty.closed ? 0 : pty.inputFlags),
-      localFlags: () => (pty.closed ? 0 : pty.localFlags),
-      send: (char) => {
-        if (this.alive && !pty.closed) pty.write(char)
-      },
-    })
     void this.proc.exited.then(() => this.finish())
   }
 
@@ -147,16 +113,6 @@ export class Terminal {
     return this.exitInfo === undefined
   }
 
-  /** How many times output was held back for the pace (see OutputPacer). */
-  get outputPauses(): number {
-    return this.pacer.pauses
-  }
-
-  /** Output is held back for the pace right now. */
-  get outputHeld(): boolean {
-    return this.pacer.pausing
-  }
-
   get cols(): number {
     return this.size.cols
   }
@@ -167,7 +123,6 @@ export class Terminal {
 
   write(data: string): void {
     if (!this.alive || data.length === 0 || this.pty.closed) return
-    this.pacer.typed(data)
     this.pty.write(data)
   }
 
@@ -218,8 +173,6 @@ export class Terminal {
   }
 
   private async terminate(graceMs: number): Promise<void> {
-    // A program paused by XOFF that prints on SIGHUP/SIGTERM would block until SIGKILL.
-    this.pacer.release()
     // An interactive shell ignores SIGTERM; a hangup is what closing a real terminal sends.
     for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
       signalSession(this.pid, signal)
@@ -238,19 +191,7 @@ export class Terminal {
     return true
   }
 
-  /** Resolves once no output has arrived for DRAIN_QUIET_MS, or DRAIN_MAX_MS from now. */
-  private async outputQuiet(): Promise<void> {
-    const deadline = performance.now() + DRAIN_MAX_MS
-    for (;;) {
-      const quietAt = this.lastOutputAt + DRAIN_QUIET_MS
-      const now = performance.now()
-      if (now >= quietAt || now >= deadline) return
-      await Bun.sleep(Math.min(quietAt, deadline) - now)
-    }
-  }
-
   private emit(chunk: string): void {
-    this.lastOutputAt = performance.now()
     if (chunk.length === 0) return
     this.history.append(chunk)
     for (const listener of this.dataListeners) {
@@ -263,17 +204,9 @@ export class Terminal {
   }
 
   private async finish(): Promise<void> {
-    // Output the pacer held back when the program exited is still in the PTY: let it go at once,
-    // or the drain below could end before it arrives and the program's last lines would be lost
-    // (seen in CI: `seq` lost its last bytes). Whatever is left in the session (a background job)
-    // may then write unpaced until it is stopped below.
-    this.pacer.release()
-    // Output written just before the exit may still sit in the PTY or in Bun's read buffer:
-    // deliver it before the exit. A fixed 250 ms from the exit lost the last bytes of a paced
-    // `seq` once in CI, on a loaded machine: the wait now runs while output keeps coming.
-    await Promise.race([this.ptyEof, this.outputQuiet()])
-    // The EOF may be seen before the last bytes read are handed over: one more turn for them.
-    await new Promise((resolve) => setImmediate(resolve))
+    // Output written just before the exit may still sit in the PTY: deliver it before the exit.
+    // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.
+    await Promise.race([this.ptyEof, Bun.sleep(DRAIN_AFTER_EXIT_MS)])
     this.emit(this.decoder.end())
     const signal = this.proc.signalCode
     const exit: TerminalExit = {
