@@ -4,7 +4,7 @@ import type { PreparedAgent } from '../agents'
 import type { AcpAgentConnection } from '../agents/acp/connection'
 import { AcpAgentError } from '../agents/acp/errors'
 import { DEFAULT_OUTPUT_STREAM_LIMITS, OutputEvent, OutputStreamer } from '../events'
-import { diffWorkspace, type FilePatch } from '../git'
+import type { FilePatch } from '../git'
 import { describeError, type Logger } from '../logger'
 import { buildChildEnv } from '../policy/env'
 import { sessionMarkerEnv } from '../procs'
@@ -394,10 +394,7 @@ export class ConversationRun {
   }
 
   private async savePatches(dir: string): Promise<void> {
-    // The quota's measure (a walk on a git worker) runs while the diff does, not after it: after a
-    // turn in a 10k-file workspace, the walk it replaced took 0.3-0.55 s, three to five times the diff.
-    // A failed diff still waits for the measure.
-    const [diffed, measured] = await Promise.allSettled([diffWorkspace(dir, this.deps.store.get(this.taskId)!.baseline!), this.deps.workspaces.measure(dir)])
+    const [diffed, measured] = await this.deps.workspaces.diffAndMeasure(dir, this.deps.store.get(this.taskId)!.baseline!)
     if (diffed.status === 'rejected') throw diffed.reason
     if (measured.status === 'rejected') throw measured.reason
     const patches: FilePatch[] = diffed.value

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { createWorkspace, measureTree } from '../git'
+import { createWorkspace, diffWorkspace, measureTree, type FilePatch } from '../git'
 import { isInside, realpathAllowingMissing } from '../policy/paths'
 
 /** Errors of the file system that mean "STATE_DIR cannot be written here". */
@@ -77,6 +77,16 @@ export class Workspaces {
       if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error
     }
     for (const measured of this.sizes.keys()) if (isInside(dir, measured)) this.sizes.delete(measured)
+  }
+
+  /**
+   * What changed in a workspace since `baseline`, and its size measured for the quota, side by
+   * side: after a turn in a 10k-file workspace the walk took 0.3-0.55 s, three to five times the
+   * diff, so it runs beside the diff on a git worker instead of after it. Both are waited for;
+   * what a failure of either means is the caller's to judge.
+   */
+  diffAndMeasure(dir: string, baseline: string): Promise<[PromiseSettledResult<FilePatch[]>, PromiseSettledResult<number>]> {
+    return Promise.allSettled([diffWorkspace(dir, baseline), this.measure(dir)])
   }
 
   /**
