@@ -152,19 +152,9 @@ function createWhole(stateDir: string, path: string, initialize?: (db: Database)
       db.close()
     }
     chmodSync(temp, 0o600)
-    const fd = openSync(temp, 'r')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
+    fsyncPath(temp)
     linkSync(temp, path)
-    const dir = openSync(stateDir, 'r')
-    try {
-      fsyncSync(dir)
-    } finally {
-      closeSync(dir)
-    }
+    fsyncPath(stateDir)
   } catch {
     // Made in place below instead, with the error (if any) reported there.
   } finally {
@@ -173,6 +163,16 @@ function createWhole(stateDir: string, path: string, initialize?: (db: Database)
     } catch {
       // A stray temp file is harmless: it is never opened under its name.
     }
+  }
+}
+
+/** fsync of a file or a directory by its path. */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 
