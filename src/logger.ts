@@ -47,7 +47,8 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
   const chunkBytes = 64 * 1024
   /** The batch: filled buffers, then the one being filled (`current`, `used` bytes of it). */
   let filled: Buffer[] = []
-  let current = Buffer.allocUnsafe(chunkBytes)
+  // Allocated by the first line of a batch (hold), so a batch or flush with nothing after it costs none.
+  let current = Buffer.alloc(0)
   let used = 0
   let heldBytes = 0
   let dropped = 0
@@ -73,7 +74,7 @@ export function createBatchedSink(fd = 2, options: { delayMs?: number; maxBytes?
     if (used > 0) filled.push(current.subarray(0, used))
     const batch = filled
     filled = []
-    current = Buffer.allocUnsafe(chunkBytes)
+    current = Buffer.alloc(0)
     used = 0
     heldBytes = 0
     dropped = 0
