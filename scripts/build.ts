@@ -45,6 +45,9 @@ try {
   mkdirSync(join(generated, 'git'))
   // The worker runs diffs for as long as the server does: the normal JIT thresholds, not the start-up ones (below).
   writeFileSync(join(generated, 'git', 'worker.ts'), `import ${JSON.stringify(join(root, 'src', 'git', 'worker.ts'))}\nBun.unsafe.setJITPolicy(1)\n`)
+  // Each terminal's thread, likewise at /$bunfs/root/pty/worker.js (src/pty/pty-thread.ts).
+  mkdirSync(join(generated, 'pty'))
+  writeFileSync(join(generated, 'pty', 'worker.ts'), `import ${JSON.stringify(join(root, 'src', 'pty', 'pty-worker.ts'))}\nBun.unsafe.setJITPolicy(1)\n`)
 
   // --compile-jit-policy: the binary starts with JavaScriptCore's tier-up thresholds 64 times
   // higher, so the code that runs once at start-up (module bodies, Elysia composing the routes,
@@ -53,7 +56,7 @@ try {
   // printed. Start to healthy (scripts/bench-start.ts's way, 21-25 runs each, interleaved, load
   // 2.5-3.6): policy 1 median 118 and 153 ms, 4: 109, 16: 106 and 140, 64: 103 and 140, 1000: 130.
   const build = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--compile-jit-policy=64', '--sourcemap', join(generated, 'entry.ts'), join(generated, 'git', 'worker.ts'), '--outfile', outfile],
+    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--compile-jit-policy=64', '--sourcemap', join(generated, 'entry.ts'), join(generated, 'git', 'worker.ts'), join(generated, 'pty', 'worker.ts'), '--outfile', outfile],
     { cwd: root, stdout: 'inherit', stderr: 'inherit' },
   )
   if (build.exitCode !== 0) {

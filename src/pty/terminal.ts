@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { BadRequestError } from '../errors'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 import { Scrollback } from './scrollback'
-import { Utf8Stream } from './utf8-stream'
+import { TerminalThread } from './pty-thread'
 import { sessionAlive, signalSession } from './session-processes'
 
 export type TerminalOptions = {
@@ -26,8 +26,6 @@ export type ExitListener = (exit: TerminalExit) => void
 export const MAX_TERMINAL_SIZE = 1000
 const DEFAULT_COLS = 80
 const DEFAULT_ROWS = 24
-/** After the process exits, how long output still in the PTY gets to arrive before the exit is reported. */
-const DRAIN_AFTER_EXIT_MS = 250
 
 export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number; rows: number } {
   const ok = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_TERMINAL_SIZE
@@ -49,23 +47,19 @@ export function checkTerminalSize(cols: unknown, rows: unknown): { cols: number;
  * its kill() reports exit code 0 whatever happened. Bun's PTY is read from the event loop when the
  * fd is readable (about the bare-PTY rate), the kernel's PTY buffer throttles the writer, the child
  * is a session leader (pgid = sid = pid), and `exited`/`signalCode` are the real status. It needs no
- * native library, so the compiled binary has nothing to embed. Still, a flood (`yes`) read by Bun
- * delays the event loop now and then: 5 ms timers fire up to ~80 ms late at p99 on a 2-core box.
+ * native library, so the compiled binary has nothing to embed. Each terminal's PTY is read on a
+ * thread of its own (pty-thread.ts): Bun's read loop holds its thread for as long as a flood lasts.
  */
 export class Terminal {
   readonly pid: number
   readonly exited: Promise<TerminalExit>
   private readonly startedAt = performance.now()
-  private readonly proc: Bun.Subprocess
-  private readonly pty: Bun.Terminal
-  private readonly decoder = new Utf8Stream()
+  private readonly thread: TerminalThread
   private readonly history: Scrollback
   private readonly dataListeners = new Set<DataListener>()
   private readonly exitListeners = new Set<ExitListener>()
   private exitInfo: TerminalExit | undefined
   private settleExit!: (exit: TerminalExit) => void
-  private ptyEnded!: () => void
-  private readonly ptyEof = new Promise<void>((resolve) => (this.ptyEnded = resolve))
   private killing: Promise<void> | undefined
   private size: { cols: number; rows: number }
   private readonly logger: Logger
@@ -75,21 +69,15 @@ export class Terminal {
     this.logger = opts.logger ?? STANDALONE_LOGGER
     this.history = new Scrollback(opts.scrollbackBytes)
     this.exited = new Promise((resolve) => (this.settleExit = resolve))
-    this.proc = Bun.spawn([opts.file, ...opts.args], {
-      cwd: opts.cwd,
-      env: opts.env,
-      terminal: {
-        ...this.size,
-        name: opts.env.TERM ?? 'xterm-256color',
-        data: (_pty, bytes) => this.emit(this.decoder.decode(bytes)),
-        exit: () => this.ptyEnded(),
+    this.thread = TerminalThread.spawn(
+      { file: opts.file, args: opts.args, cwd: opts.cwd, env: opts.env, ...this.size, name: opts.env.TERM ?? 'xterm-256color' },
+      {
+        data: (text) => this.emit(text),
+        exit: (code, signal) => void this.finish(code, signal),
+        error: (error) => this.logger.error("a terminal's thread failed", { error: describeError(error) }),
       },
-    })
-    const pty = this.proc.terminal
-    if (!pty) throw new Error('Bun did not attach a terminal to the process')
-    this.pty = pty
-    this.pid = this.proc.pid
-    void this.proc.exited.then(() => this.finish())
+    )
+    this.pid = this.thread.pid
   }
 
   /** Starts `file` (not through a shell) on a new PTY in `cwd`. Throws if either does not exist. */
@@ -122,13 +110,13 @@ export class Terminal {
   }
 
   write(data: string): void {
-    if (!this.alive || data.length === 0 || this.pty.closed) return
-    this.pty.write(data)
+    if (!this.alive || data.length === 0) return
+    this.thread.write(data)
   }
 
   resize(cols: number, rows: number): void {
     this.size = checkTerminalSize(cols, rows)
-    if (this.alive && !this.pty.closed) this.pty.resize(cols, rows)
+    if (this.alive) this.thread.resize(cols, rows)
   }
 
   onData(listener: DataListener): () => void {
@@ -203,16 +191,12 @@ export class Terminal {
     }
   }
 
-  private async finish(): Promise<void> {
-    // Output written just before the exit may still sit in the PTY: deliver it before the exit.
-    // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.
-    await Promise.race([this.ptyEof, Bun.sleep(DRAIN_AFTER_EXIT_MS)])
-    this.emit(this.decoder.end())
-    const signal = this.proc.signalCode
+  /** The process ended and its thread sent the output it left in the PTY (pty-worker.ts). */
+  private async finish(code: number | null, signal: string | null): Promise<void> {
     const exit: TerminalExit = {
-      code: signal === null ? this.proc.exitCode : null,
+      code: signal === null ? code : null,
       durationMs: Math.round(performance.now() - this.startedAt),
-      ...(signal === null ? {} : { signal: String(signal) }),
+      ...(signal === null ? {} : { signal }),
     }
     this.exitInfo = exit
     for (const listener of this.exitListeners) {
@@ -227,6 +211,6 @@ export class Terminal {
     this.settleExit(exit)
     // The process tree goes with its terminal, even what it left running in the background.
     if (sessionAlive(this.pid)) await this.terminate(500)
-    this.pty.close()
+    this.thread.close()
   }
 }

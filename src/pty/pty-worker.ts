@@ -1,0 +1,111 @@
+/**
+ * A terminal's own thread: it owns one PTY (Bun's, through `Bun.spawn({ terminal })`) and its
+ * process, reads the output, and posts it to the server as text. Entry point of its own in the
+ * compiled binary (scripts/build.ts); pty-thread.ts says why each terminal has one.
+ */
+import { Utf8Stream } from './utf8-stream'
+import {
+  ERROR_BYTES,
+  ERROR_OFFSET,
+  SLOT,
+  SPAWN_FAILED,
+  SPAWNED,
+  type FromTerminalThread,
+  type SpawnRequest,
+  type ToTerminalThread,
+} from './thread-protocol'
+
+declare const self: Worker
+
+/**
+ * Output posted and not yet taken by the server, past which this thread stops reading until the
+ * server catches up: then the kernel's PTY buffer fills and the program's write() waits, as on a
+ * real terminal. So the queue of messages between the threads has a bound, whatever the program
+ * prints and however busy the server is. Bun reads a flooding PTY in chunks of up to 256 KiB.
+ */
+const MAX_IN_FLIGHT_CHARS = 512 * 1024
+/** After the process exits, how long output still in the PTY gets to arrive before the exit is reported. */
+const DRAIN_AFTER_EXIT_MS = 250
+
+let control: Int32Array | undefined
+let pty: Bun.Terminal | undefined
+
+function post(message: FromTerminalThread): void {
+  postMessage(message)
+}
+
+function sendOutput(text: string): void {
+  if (text.length === 0 || !control) return
+  Atomics.add(control, SLOT.inFlight, text.length)
+  post({ type: 'data', text })
+  // Waiting here holds Bun's read loop, which called us: nothing more is read from the PTY.
+  for (let queued = Atomics.load(control, SLOT.inFlight); queued > MAX_IN_FLIGHT_CHARS; queued = Atomics.load(control, SLOT.inFlight)) {
+    if (Atomics.load(control, SLOT.closing) !== 0) return
+    Atomics.wait(control, SLOT.inFlight, queued, 1000)
+  }
+}
+
+function failSpawn(shared: Int32Array, error: unknown): void {
+  const message = new TextEncoder().encode(String((error as Error)?.message ?? error)).subarray(0, ERROR_BYTES)
+  new Uint8Array(shared.buffer, ERROR_OFFSET, ERROR_BYTES).set(message)
+  Atomics.store(shared, SLOT.errorLength, message.length)
+  Atomics.store(shared, SLOT.state, SPAWN_FAILED)
+  Atomics.notify(shared, SLOT.state)
+  process.exit(0)
+}
+
+function spawn(request: SpawnRequest): void {
+  const shared = new Int32Array(request.control)
+  const decoder = new Utf8Stream()
+  let ptyEnded!: () => void
+  const ptyEof = new Promise<void>((resolve) => (ptyEnded = resolve))
+  let proc: Bun.Subprocess
+  try {
+    proc = Bun.spawn([request.file, ...request.args], {
+      cwd: request.cwd,
+      env: request.env,
+      terminal: {
+        cols: request.cols,
+        rows: request.rows,
+        name: request.name,
+        data: (_pty, bytes) => sendOutput(decoder.decode(bytes)),
+        exit: () => ptyEnded(),
+      },
+    })
+    if (!proc.terminal) throw new Error('Bun did not attach a terminal to the process')
+  } catch (error) {
+    failSpawn(shared, error)
+    return
+  }
+  control = shared
+  pty = proc.terminal
+  Atomics.store(shared, SLOT.pid, proc.pid)
+  Atomics.store(shared, SLOT.state, SPAWNED)
+  Atomics.notify(shared, SLOT.state)
+  void proc.exited.then(async () => {
+    // Output written just before the exit may still sit in the PTY: deliver it before the exit.
+    // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.
+    await Promise.race([ptyEof, Bun.sleep(DRAIN_AFTER_EXIT_MS)])
+    sendOutput(decoder.end())
+    const signal = proc.signalCode
+    post({ type: 'exit', code: signal === null ? proc.exitCode : null, signal: signal === null ? null : String(signal) })
+  })
+}
+
+self.onmessage = (event: MessageEvent<ToTerminalThread>) => {
+  const message = event.data
+  switch (message.type) {
+    case 'spawn':
+      spawn(message)
+      return
+    case 'write':
+      if (pty && !pty.closed) pty.write(message.data)
+      return
+    case 'resize':
+      if (pty && !pty.closed) pty.resize(message.cols, message.rows)
+      return
+    case 'close':
+      pty?.close()
+      process.exit(0)
+  }
+}
