@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildChildEnv } from '../../src/policy/env'
+import { Terminal } from '../../src/pty'
+
+setDefaultTimeout(60_000)
+
+const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-pty-thread-')))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const BLOCK = 64 * 1024
+const BLOCKS = 256
+
+/**
+ * A program that writes BLOCKS blocks of 'x' to its terminal as fast as it can, and after each
+ * one records how many it has written, so the test can see whether write() is waiting.
+ */
+function writer(progress: string): string {
+  const script = join(dir, 'writer.js')
+  writeFileSync(
+    script,
+    `const fs = require('fs')
+const block = Buffer.alloc(${BLOCK}, 'x')
+for (let n = 1; n <= ${BLOCKS}; n++) {
+  fs.writeSync(1, block)
+  fs.writeFileSync(${JSON.stringify(progress)}, String(n))
+}
+`,
+  )
+  return script
+}
+
+const written = (progress: string) => (existsSync(progress) ? Number(readFileSync(progress, 'utf8') || 0) : 0)
+
+describe("a terminal's thread", () => {
+  it('makes a flooding program wait while the server takes no output, then delivers every byte', async () => {
+    const progress = join(dir, 'progress')
+    const terminal = Terminal.spawn({ file: process.execPath, args: [writer(progress)], cwd: dir, env: buildChildEnv(process.env), scrollbackBytes: 4096 })
+    let received = 0
+    let chars = 0
+    terminal.onData((chunk) => {
+      for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 120) received++
+      chars += chunk.length
+    })
+    // Hold this (the server's) thread: no output is taken, so the program must come to a stop
+    // in write() once what is in flight reaches the bound, instead of the queue growing.
+    let before = -1
+    let now = written(progress)
+    for (let tries = 0; tries < 100 && !(now > 0 && now === before); tries++) {
+      Bun.sleepSync(300)
+      before = now
+      now = written(progress)
+    }
+    expect(now).toBeGreaterThan(0)
+    expect(now).toBe(before)
+    expect(now).toBeLessThan(BLOCKS)
+    // In flight (512 Ki characters), one read of Bun's (256 KiB), the kernel's PTY buffers and
+    // the block being written: far below what the program would have written unchecked.
+    expect(now * BLOCK).toBeLessThan(4 * 1024 * 1024)
+
+    const exit = await terminal.exited
+    expect(exit.code).toBe(0)
+    expect(written(progress)).toBe(BLOCKS)
+    expect(received).toBe(BLOCKS * BLOCK)
+    expect(chars).toBe(BLOCKS * BLOCK)
+  })
+})
