@@ -3,6 +3,7 @@
  * process, reads the output, and posts it to the server as text. Entry point of its own in the
  * compiled binary (scripts/build.ts); pty-thread.ts says why each terminal has one.
  */
+import { writeFileSync } from 'node:fs'
 import { Utf8Stream } from './utf8-stream'
 import {
   ERROR_BYTES,
@@ -26,6 +27,13 @@ declare const self: Worker
 const MAX_IN_FLIGHT_CHARS = 512 * 1024
 /** After the process exits, how long output still in the PTY gets to arrive before the exit is reported. */
 const DRAIN_AFTER_EXIT_MS = 250
+
+// Named, so `top -H` and /proc tell a terminal's thread from the git workers (Linux only).
+try {
+  writeFileSync('/proc/thread-self/comm', 'terminal')
+} catch {
+  // no /proc/thread-self: the thread keeps Bun's name for it
+}
 
 let control: Int32Array | undefined
 let pty: Bun.Terminal | undefined
