@@ -9,6 +9,7 @@ import { ConfigError, loadProcessConfig, usage, type Config } from './config'
 import { createLogger } from './logger'
 import { isInside } from './policy/paths'
 import { enableChildSubreaper, endMarkedProcesses } from './procs'
+import { warmTerminalThread } from './pty'
 import { connectionInfo } from './routes/connection'
 import { browserPairingUrl } from './routes/web'
 import { createServices, type Services } from './services'
@@ -172,5 +173,9 @@ export async function serve(): Promise<void> {
   // a second on: set back at once, the JIT compiled start-up's functions (now over the normal
   // thresholds) while the first request waited. Start to healthy, set at once against 500 ms
   // later: median 100.0 vs 93.2 ms and 139.0 vs 115.9 ms (21 and 25 interleaved runs, load 2.1-2.7).
-  setTimeout(() => Bun.unsafe.setJITPolicy(1), 500).unref()
+  // The first terminal's thread is started then too, so the first /ws/pty does not wait for it.
+  setTimeout(() => {
+    Bun.unsafe.setJITPolicy(1)
+    warmTerminalThread()
+  }, 500).unref()
 }

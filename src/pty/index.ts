@@ -1,4 +1,5 @@
 export { Terminal, checkTerminalSize, MAX_TERMINAL_SIZE } from './terminal'
+export { warmTerminalThread } from './pty-thread'
 export type { TerminalOptions, TerminalExit, DataListener, ExitListener } from './terminal'
 export { TerminalManager, defaultShell } from './manager'
 export type { TerminalManagerOptions, TerminalViewer } from './manager'
