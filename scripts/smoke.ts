@@ -1,6 +1,6 @@
 /**
  * Smoke test of the compiled binary as a user runs it: copied nowhere near node_modules, started
- * from an empty directory, asked for /healthz, the web cockpit and a session round trip, stopped with SIGTERM.
+ * from an empty directory, asked for /healthz, the web cockpit, a session round trip and a terminal, stopped with SIGTERM.
  * Usage: bun run scripts/smoke.ts dist/cockpit-coder
  */
 import { copyFileSync, mkdtempSync, mkdirSync, realpathSync, rmSync } from 'node:fs'
@@ -73,6 +73,25 @@ try {
   const auth = { authorization: `Bearer ${session.token}` }
   const read = await fetch(`${base}/api/session/${session.sessionId}`, { headers: auth })
   check(read.status === 200 && ((await read.json()) as { repo: string }).repo === realpathSync(repo), 'GET /api/session/:id returns the session')
+
+  // A terminal: its PTY lives on a thread whose entry is a file of its own inside the binary.
+  const echoed = await new Promise<string>((resolvePty) => {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/pty?sessionId=${session.sessionId}&token=${session.token}`)
+    let seen = ''
+    const timer = setTimeout(() => {
+      ws.close()
+      resolvePty(seen)
+    }, 10_000)
+    ws.onopen = () => ws.send('echo SMOKE-$((6*7))\r')
+    ws.onmessage = (message) => {
+      seen += String(message.data)
+      if (!seen.includes('SMOKE-42')) return
+      clearTimeout(timer)
+      ws.close()
+      resolvePty(seen)
+    }
+  })
+  check(echoed.includes('SMOKE-42'), '/ws/pty runs a shell on a terminal')
 
   const deleted = await fetch(`${base}/api/session/${session.sessionId}`, { method: 'DELETE', headers: auth })
   check(deleted.status === 200, 'DELETE /api/session/:id ends it')
