@@ -122,3 +122,38 @@ export type RealCockpit = Awaited<ReturnType<typeof startRealCockpit>>
 export function bodiesText(requests: readonly { body: unknown }[]): string {
   return requests.map((request) => JSON.stringify(request.body)).join('\n')
 }
+
+type ConversationServer = Awaited<ReturnType<typeof import('../e2e/conversation-client').conversationServer>>
+
+/**
+ * The conversation cline and gemini over ACP both go through, their scripted model asking for
+ * `touch rejected.txt`, saying 'The command was refused.', then asking for `touch allowed.txt` and
+ * saying 'Made allowed.txt.': the first command is rejected from the phone and does not run, the
+ * follow-up's is allowed and runs, and the agent's text arrives as messages. Answers the task's id.
+ */
+export async function rejectThenAllow(s: ConversationServer, agent: string): Promise<string> {
+  const taskId = await s.start({ instruction: 'Make rejected.txt with touch', agent })
+  const workspace = join(s.server.dir, 'state', 'workspaces', s.pairing.sessionId, taskId)
+  const first = await s.events.next((f) => f.type === 'confirmation' && f.taskId === taskId, REAL_AGENT_TEST_MS)
+  expect(first.content).toBe(`${agent} wants to run: touch rejected.txt`)
+  expect(first.tool).toMatchObject({ kind: 'execute', command: 'touch rejected.txt' })
+  expect((first.options as { kind: string }[]).map((o) => o.kind).sort()).toEqual(['allow_always', 'allow_once', 'reject_once'])
+  s.events.send({ type: 'confirmation', messageId: first.messageId, confirmed: false })
+  const completed = await s.status(taskId, 'completed')
+  expect(s.events.of(taskId, 'confirmation_resolved')).toMatchObject([{ messageId: first.messageId, outcome: 'rejected', by: 'client' }])
+  expect(existsSync(join(workspace, 'rejected.txt'))).toBe(false)
+  expect((await s.api<{ patches: unknown[] }>(`/api/tasks/${taskId}/patches`)).body.patches).toEqual([])
+  expect(s.events.of(taskId, 'message').some((m) => m.role === 'agent' && String(m.content).includes('The command was refused.'))).toBe(true)
+
+  s.events.send({ type: 'user_message', content: 'Now make allowed.txt', taskId })
+  const second = await s.events.next((f) => f.type === 'confirmation' && f.taskId === taskId && f.messageId !== first.messageId, REAL_AGENT_TEST_MS)
+  expect(second.content).toBe(`${agent} wants to run: touch allowed.txt`)
+  s.events.send({ type: 'confirmation', messageId: second.messageId, confirmed: true })
+  await s.status(taskId, 'completed', undefined, completed.seq)
+  expect(existsSync(join(workspace, 'allowed.txt'))).toBe(true)
+  expect(existsSync(join(workspace, 'rejected.txt'))).toBe(false)
+  const patches = await s.api<{ patches: { file: string }[] }>(`/api/tasks/${taskId}/patches`)
+  expect(patches.body.patches.map((p) => p.file)).toEqual(['allowed.txt'])
+  expect(s.events.of(taskId, 'message').some((m) => m.role === 'agent' && String(m.content).includes('Made allowed.txt.'))).toBe(true)
+  return taskId
+}
