@@ -2,7 +2,8 @@
  * The server mode of the executable (main.ts picks it): parse config, open STATE_DIR, build the
  * app, listen, print pairing, shut down on a signal.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, writeSync } from 'node:fs'
+import { isatty } from 'node:tty'
 import { createApp } from './app'
 import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
 import { ConfigError, loadProcessConfig, usage, type Config } from './config'
@@ -17,8 +18,24 @@ import type { Session, SessionStore } from './session'
 import { keepSecrets, openState, StateError, type State } from './store'
 import { VERSION } from './version'
 
+/**
+ * What start-up prints goes straight to the file descriptor: process.stdout and process.stderr
+ * are Node streams made on first use, and making the first one (node:stream's internals) was
+ * part of every start's path to the listening line. Whatever the descriptor does not take at
+ * once (EAGAIN from a full non-blocking pipe, a closed one) goes through the stream as before.
+ */
+function print(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text)
+  let written = 0
+  try {
+    while (written < bytes.length) written += writeSync(fd, bytes, written)
+  } catch {
+    ;(fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(written))
+  }
+}
+
 function fail(message: string): never {
-  process.stderr.write(`cockpit-coder: ${message}\n`)
+  print(2, `cockpit-coder: ${message}\n`)
   process.exit(2)
 }
 
@@ -26,11 +43,11 @@ function readConfig(): Config {
   try {
     const { config, help, version } = loadProcessConfig(process.argv.slice(2))
     if (help) {
-      process.stdout.write(usage(VERSION) + '\n')
+      print(1, usage(VERSION) + '\n')
       process.exit(0)
     }
     if (version) {
-      process.stdout.write(`cockpit-coder ${VERSION}\n`)
+      print(1, `cockpit-coder ${VERSION}\n`)
       process.exit(0)
     }
     return config!
@@ -72,14 +89,14 @@ export function qrPairingSession(sessions: SessionStore, repo: string, ttlSecond
 
 async function printPairing(services: Services, baseUrl: string, secretsLine: string): Promise<void> {
   const { config, sessions } = services
-  const out = (line = '') => process.stdout.write(line + '\n')
+  const out = (line = '') => print(1, line + '\n')
   out(`Cockpit Coder ${VERSION} listening on ${baseUrl}`)
   out(`Allowed repos:    ${config.repoAllowlist.join(', ')}`)
   out(`Allowed commands: ${config.cmdAllowlist.length > 0 ? config.cmdAllowlist.join(', ') : '(none)'}`)
   out(`Secrets:          ${secretsLine}`)
   out(`Pairing token:    ${config.pairingToken}${config.devMode ? '   (DEV_MODE: "DEV" works too)' : ''}`)
   const cwd = process.cwd()
-  if (!process.stdout.isTTY || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
+  if (!isatty(1) || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
   // The QR code carries a session on the current directory: scanning it is pairing.
   const session = qrPairingSession(sessions, cwd, config.sessionTtlSeconds)
   const token = await signSessionToken(sessionJwtOutsideRequests(config.jwtSecret), session)
@@ -94,7 +111,7 @@ async function printPairing(services: Services, baseUrl: string, secretsLine: st
 
 export async function serve(): Promise<void> {
   const given = readConfig()
-  for (const line of warnings(given)) process.stderr.write(line + '\n')
+  for (const line of warnings(given)) print(2, line + '\n')
   let services: Services
   let config: Config
   let secretsLine: string
@@ -108,7 +125,7 @@ export async function serve(): Promise<void> {
       given.rotateSecrets,
     )
     secretsLine = secrets.sources
-    for (const line of secrets.warnings) process.stderr.write(line + '\n')
+    for (const line of secrets.warnings) print(2, line + '\n')
     config = Object.freeze({ ...given, jwtSecret: secrets.jwtSecret, pairingToken: secrets.pairingToken })
     services = createServices(config, { state, logger })
     if (given.rotateSecrets) {
