@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
+import { LAZY_PACKAGES } from '../src/lazy-packages'
 import { bundleWebPage } from '../src/routes/web-assets'
 
 const root = join(import.meta.dir, '..')
@@ -49,6 +50,15 @@ try {
   mkdirSync(join(generated, 'pty'))
   writeFileSync(join(generated, 'pty', 'worker.ts'), `import ${JSON.stringify(join(root, 'src', 'pty', 'pty-worker.ts'))}\nBun.unsafe.setJITPolicy(1)\n`)
 
+  // Packages only some starts use, each an entry point of its own (src/lazy-packages.ts says why and how they are loaded).
+  mkdirSync(join(generated, 'lazy'))
+  const lazyEntries = LAZY_PACKAGES.map((name) => {
+    const file = join(generated, 'lazy', `${name}.ts`)
+    // As a dynamic import: the namespace (with a CommonJS package's default) exactly as `import(name)` gives it from source.
+    writeFileSync(file, `export default await import(${JSON.stringify(Bun.resolveSync(name, root))})\n`)
+    return file
+  })
+
   // --compile-jit-policy: the binary starts with JavaScriptCore's tier-up thresholds 64 times
   // higher, so the code that runs once at start-up (module bodies, Elysia composing the routes,
   // the schemas) stays in the interpreter instead of being compiled by the JIT on one of the two
@@ -56,7 +66,7 @@ try {
   // printed. Start to healthy (scripts/bench-start.ts's way, 21-25 runs each, interleaved, load
   // 2.5-3.6): policy 1 median 118 and 153 ms, 4: 109, 16: 106 and 140, 64: 103 and 140, 1000: 130.
   const build = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--compile-jit-policy=64', '--sourcemap', join(generated, 'entry.ts'), join(generated, 'git', 'worker.ts'), join(generated, 'pty', 'worker.ts'), '--outfile', outfile],
+    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--compile-jit-policy=64', '--sourcemap', join(generated, 'entry.ts'), join(generated, 'git', 'worker.ts'), join(generated, 'pty', 'worker.ts'), ...lazyEntries, '--outfile', outfile],
     { cwd: root, stdout: 'inherit', stderr: 'inherit' },
   )
   if (build.exitCode !== 0) {

@@ -8,6 +8,7 @@ import { createApp } from './app'
 import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
 import { ConfigError, loadProcessConfig, usage, type Config } from './config'
 import { createLogger } from './logger'
+import { importLazy } from './lazy-packages'
 import { isInside } from './policy/paths'
 import { enableChildSubreaper, endMarkedProcesses } from './procs'
 import { warmTerminalThread } from './pty'
@@ -104,7 +105,7 @@ async function printPairing(services: Services, baseUrl: string, secretsLine: st
   out()
   out(`Scan with the Cockpit Coder app to pair with ${cwd}:`)
   // Loaded here, not at start-up: only a terminal that shows the code needs it.
-  const { default: QRCode } = await import('qrcode')
+  const { default: QRCode } = await importLazy('qrcode')
   out(await QRCode.toString(JSON.stringify(info), { type: 'terminal', small: true }))
   out(`Open in a browser: ${browserPairingUrl(baseUrl, info)}`)
 }

@@ -163,6 +163,15 @@ describe('the compiled binary', () => {
     expect((await fetch(`${server.baseUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
   })
 
+  it('reads the branch with isomorphic-git, which the git worker loads from its own entry point in the binary', async () => {
+    await using server = await startBinary()
+    const { token } = await server.pair()
+    const response = await fetch(`${server.baseUrl}/api/git/status`, { headers: { authorization: `Bearer ${token}` } })
+    expect(response.status).toBe(200)
+    const head = Bun.spawnSync(['git', '-C', server.repo, 'rev-parse', 'HEAD']).stdout.toString().trim()
+    expect(await response.json()).toMatchObject({ branch: 'main', head, files: [] })
+  })
+
   it('exits 0 on SIGTERM', async () => {
     await using server = await startBinary()
     server.proc.kill('SIGTERM')

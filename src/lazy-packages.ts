@@ -1,0 +1,34 @@
+/**
+ * Packages only some starts use, loaded when first used. Run from source they come from
+ * node_modules; in the compiled binary each is an entry point of its own (scripts/build.ts writes
+ * `lazy/<name>.ts` for every name in LAZY_PACKAGES), at /$bunfs/root/lazy/<name>.js, so the
+ * start-up bundle does not hold them. A dynamic import of a package inside the bundle costs
+ * nothing to evaluate until called, but the bundle itself is loaded whole on every start: a
+ * compiled hello world took 13-15 ms to its first line, the same with isomorphic-git, Elysia,
+ * the swagger plugin, the ACP SDK and qrcode behind a dynamic import never called 25-29 ms
+ * (6 runs each, interleaved).
+ */
+export type LazyPackages = {
+  'isomorphic-git': typeof import('isomorphic-git')
+  // CommonJS: its module.exports is the namespace's default, which its types do not declare.
+  qrcode: { default: typeof import('qrcode') }
+}
+
+/** What scripts/build.ts makes an entry point of. */
+export const LAZY_PACKAGES: readonly (keyof LazyPackages)[] = ['isomorphic-git', 'qrcode']
+
+/**
+ * The binary's modules live in Bun's virtual /$bunfs/root/; this module's URL there is that of the
+ * entry point it was bundled into (the server's, or the git worker's at git/worker.js).
+ */
+const BUNFS_ROOT = '$bunfs/root/'
+const inBinary = import.meta.url.includes(BUNFS_ROOT)
+
+/** The package's module namespace, as `import(name)` gives it. */
+export async function importLazy<N extends keyof LazyPackages>(name: N): Promise<LazyPackages[N]> {
+  // A specifier the bundler cannot read, so it leaves the import to run time (and out of the bundle).
+  const specifier: string = inBinary ? `${import.meta.url.slice(0, import.meta.url.indexOf(BUNFS_ROOT) + BUNFS_ROOT.length)}lazy/${name}.js` : name
+  const module: unknown = await import(specifier)
+  // The entry point scripts/build.ts writes hands the namespace over as its default export.
+  return (inBinary ? (module as { default: unknown }).default : module) as LazyPackages[N]
+}
