@@ -3,7 +3,7 @@
  * app, listen, print pairing, shut down on a signal.
  */
 import { existsSync, writeSync } from 'node:fs'
-import { isatty } from 'node:tty'
+import type * as Tty from 'node:tty'
 import { createApp } from './app'
 import { sessionJwtOutsideRequests, signSessionToken } from './auth/issue'
 import { ConfigError, loadProcessConfig, usage, type Config } from './config'
@@ -97,7 +97,9 @@ async function printPairing(services: Services, baseUrl: string, secretsLine: st
   out(`Secrets:          ${secretsLine}`)
   out(`Pairing token:    ${config.pairingToken}${config.devMode ? '   (DEV_MODE: "DEV" works too)' : ''}`)
   const cwd = process.cwd()
-  if (!isatty(1) || !config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd)) return
+  // node:tty last and loaded here: importing it costs about 8 ms of every start (test/architecture).
+  const stdoutIsTerminal = () => (require('node:tty') as typeof Tty).isatty(1)
+  if (!config.repoAllowlist.some((root) => isInside(root, cwd)) || !existsSync(cwd) || !stdoutIsTerminal()) return
   // The QR code carries a session on the current directory: scanning it is pairing.
   const session = qrPairingSession(sessions, cwd, config.sessionTtlSeconds)
   const token = await signSessionToken(sessionJwtOutsideRequests(config.jwtSecret), session)

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
 import * as acp from '@agentclientprotocol/sdk'
 import { applyMockEdit, defaultMockEdit, mockWorkSteps } from './mock-work'
 import type { MockSpec } from './mock-spec'
@@ -70,7 +68,7 @@ export async function runMockAcpAgent(spec: MockSpec): Promise<number> {
       const request: acp.RequestPermissionRequest = {
         sessionId: id,
         toolCall: {
-          toolCallId: `ask-${randomUUID()}`,
+          toolCallId: `ask-${crypto.randomUUID()}`,
           title: spec.ask.title,
           kind,
           status: 'pending',
@@ -93,7 +91,7 @@ export async function runMockAcpAgent(spec: MockSpec): Promise<number> {
       }
     }
     if (spec.fail) throw acp.RequestError.internalError(undefined, `mock agent failed: ${spec.output ?? 'failure requested by context.mock.fail'}`)
-    const toolCallId = `edit-${randomUUID()}`
+    const toolCallId = `edit-${crypto.randomUUID()}`
     const planned = spec.edits === null ? ['COCKPIT_MOCK.md'] : files
     await client.notify('session/update', {
       sessionId: id,
@@ -116,7 +114,7 @@ export async function runMockAcpAgent(spec: MockSpec): Promise<number> {
     }))
     .onRequest('session/new', () => {
       if (sessionId !== null) throw acp.RequestError.invalidRequest(undefined, 'the mock agent has one session per process')
-      sessionId = `mock-${randomUUID()}`
+      sessionId = `mock-${crypto.randomUUID()}`
       remember()
       return { sessionId }
     })
@@ -148,6 +146,8 @@ export async function runMockAcpAgent(spec: MockSpec): Promise<number> {
       current.wake()
     })
 
+  // Loaded here: a static import of node:stream would load it on every start of the server too (one bundle).
+  const { Readable, Writable } = await import('node:stream')
   const connection = app.connect(
     acp.ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>),
   )

@@ -1,10 +1,10 @@
-import { timingSafeEqual, createHash } from 'node:crypto'
 
 /** Constant-time string comparison: hashing first makes the lengths equal, so length leaks nothing. */
 export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest()
-  const b = createHash('sha256').update(expected).digest()
-  return timingSafeEqual(a, b)
+  // Bun's own hasher and the global crypto's timingSafeEqual: node:crypto is not loaded at start-up (see test/architecture).
+  const a = new Bun.CryptoHasher('sha256').update(given).digest()
+  const b = new Bun.CryptoHasher('sha256').update(expected).digest()
+  return crypto.timingSafeEqual(a, b)
 }
 
 /** `Bearer ` then printable ASCII without spaces: a JWT as every client sends it, read without a regex. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import type { EventHub } from '../events'
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../errors'
@@ -90,7 +89,7 @@ export class CommandRunner {
 
     const env = buildChildEnv(this.options.parentEnv, sessionMarkerEnv(session.id))
     const program = resolveCommandProgram(words[0]!, env.PATH ?? '')
-    const id = randomUUID()
+    const id = crypto.randomUUID()
     const command = new RunningCommand({
       id,
       argv: [program, ...words.slice(1)],

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { parseArgs as parseNodeArgs } from 'node:util'
 import { OPTIONS, shownDefault, type Option, type Settings } from './options'
 import { ConfigError, type ParseContext } from './parsers'
@@ -128,9 +127,9 @@ export function loadConfig(env: Record<string, string | undefined>, flagValues: 
 
   return Object.freeze({
     ...s,
-    jwtSecret: s.jwtSecret === '' ? randomBytes(32).toString('hex') : s.jwtSecret,
+    jwtSecret: s.jwtSecret === '' ? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex') : s.jwtSecret,
     jwtSecretGenerated: s.jwtSecret === '',
-    pairingToken: s.pairingToken === '' ? randomBytes(24).toString('base64url') : s.pairingToken,
+    pairingToken: s.pairingToken === '' ? Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url') : s.pairingToken,
     pairingTokenGenerated: s.pairingToken === '',
     agentCommands: Object.freeze(agentCommands),
     agentModes: Object.freeze(agentModes),

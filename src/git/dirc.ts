@@ -3,7 +3,6 @@
  * statusMatrix re-reads and re-hashes far more than needed, and its index writer cannot be told
  * to leave unrelated entries alone. Only what the diff, commit and workspace code need is kept.
  */
-import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConflictError } from '../errors'
@@ -212,7 +211,7 @@ export function serializeIndex(entries: IndexEntry[]): Buffer {
     parts.push(b)
   }
   const body = Buffer.concat(parts)
-  return Buffer.concat([body, createHash('sha1').update(body).digest()])
+  return Buffer.concat([body, new Bun.CryptoHasher('sha1').update(body).digest()])
 }
 
 /**

@@ -3,14 +3,12 @@
  * objects/info/alternates); this adds a process-wide cache of immutable tree objects, git's
  * unique-abbreviation rule, and writes loose objects itself (no hooks or filters can run).
  */
-import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import * as fs from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { deflateSync } from 'node:zlib'
 import { git } from './isogit'
 import { BadRequestError, ConflictError, NotFoundError } from '../errors'
-import { packIndexes, readRawObject } from './pack'
+import { loadZlib, packIndexes, readRawObject } from './pack'
 
 export type TreeEntry = { mode: string; name: string; oid: string }
 
@@ -153,7 +151,7 @@ export async function commitTree(repo: Repo, commit: string | null): Promise<str
 }
 
 export function hashObject(type: string, content: Uint8Array): string {
-  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex')
+  return new Bun.CryptoHasher('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex')
 }
 
 /** Writes a loose object into `gitdir` unless it is already there; returns its oid. */
@@ -164,7 +162,7 @@ export function writeObject(gitdir: string, type: string, content: Uint8Array): 
   if (existsSync(file)) return oid
   mkdirSync(dir, { recursive: true })
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
-  writeFileSync(tmp, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])), { mode: 0o444 })
+  writeFileSync(tmp, loadZlib().deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])), { mode: 0o444 })
   renameSync(tmp, file)
   return oid
 }

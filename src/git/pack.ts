@@ -7,9 +7,16 @@
  */
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { inflateSync } from 'node:zlib'
-import { createHash } from 'node:crypto'
+import type * as Zlib from 'node:zlib'
 import { applyDelta } from './delta'
+
+/**
+ * node:zlib, loaded when the first object is read: importing it costs about 11 ms of every start
+ * (test/architecture lists the start-up's forbidden imports), and a start reads no objects.
+ */
+let zlib: typeof Zlib | null = null
+export const loadZlib = (): typeof Zlib => (zlib ??= require('node:zlib') as typeof Zlib)
+const inflateSync = (data: Uint8Array): Buffer => loadZlib().inflateSync(data)
 
 export type RawObject = { type: string; content: Uint8Array }
 
@@ -250,7 +257,7 @@ function readLoose(gitdir: string, oid: string): RawObject | null {
     throw err
   }
   const wrapped = inflateSync(raw)
-  if (createHash('sha1').update(wrapped).digest('hex') !== oid) throw new Error(`loose object ${oid} is corrupt (hash mismatch)`)
+  if (new Bun.CryptoHasher('sha1').update(wrapped).digest('hex') !== oid) throw new Error(`loose object ${oid} is corrupt (hash mismatch)`)
   const nul = wrapped.indexOf(0)
   const [type, size] = wrapped.toString('latin1', 0, nul).split(' ')
   const content = wrapped.subarray(nul + 1)

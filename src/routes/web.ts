@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import { CSP_NONCE_PLACEHOLDER, loadWebBundle, type WebBundle, type WebFile } from './web-assets'
 
@@ -75,7 +74,7 @@ export function createWebRoutes({ publicUrl }: WebRouteDeps) {
           return unavailable(error)
         }
         if (!page) return unavailable(new Error('no index.html in the bundle'))
-        const nonce = randomBytes(18).toString('base64')
+        const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64')
         return new Response(page.body.replaceAll(CSP_NONCE_PLACEHOLDER, nonce), {
           headers: {
             ...common,

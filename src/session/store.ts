@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { TooManyRequestsError } from '../errors'
 import { describeError, STANDALONE_LOGGER, type Logger } from '../logger'
 
@@ -74,7 +73,7 @@ export class MemorySessionStore implements SessionStore {
     // JWT exp has whole-second precision; keep the session's hard end on the same second.
     const hardEnd = new Date(Math.floor(now.getTime() / 1000 + this.ttlSeconds) * 1000)
     const session: Session = {
-      id: randomUUID(),
+      id: crypto.randomUUID(),
       repo: input.repo,
       label: input.label ?? null,
       via: input.via ?? 'direct',

@@ -1,5 +1,4 @@
 import type { Database } from 'bun:sqlite'
-import { randomUUID } from 'node:crypto'
 import { SqliteApprovalStore } from './approvals'
 import { SqliteConversationStore } from './conversations'
 import { openDatabase, releasePidFile } from './db'
@@ -28,7 +27,7 @@ export type State = {
 function keptEpoch(db: Database): string {
   const row = db.query("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | null
   if (row) return row.value
-  const epoch = randomUUID()
+  const epoch = crypto.randomUUID()
   db.query("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(epoch)
   return epoch
 }

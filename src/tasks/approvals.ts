@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type * as acp from '@agentclientprotocol/sdk'
 import type { EventDefinition, EventFields } from '../events'
 import { BadRequestError, ConflictError, NotFoundError } from '../errors'
@@ -50,7 +49,7 @@ export class Approvals {
     const options = optionsOf(request.options)
     const now = Date.now()
     const record: ApprovalRecord = {
-      messageId: `approval-${randomUUID()}`,
+      messageId: `approval-${crypto.randomUUID()}`,
       taskId: context.taskId,
       content,
       tool,

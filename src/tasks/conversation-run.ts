@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type * as acp from '@agentclientprotocol/sdk'
 import type { PreparedAgent } from '../agents'
 import type { AcpAgentConnection } from '../agents/acp/connection'
@@ -341,7 +340,7 @@ export class ConversationRun {
     if (this.loadingHistory || this.closed) return
     if (update.sessionUpdate === 'agent_message_chunk') {
       if (update.content.type !== 'text') return
-      this.message ??= { id: `msg-${randomUUID()}`, text: '' }
+      this.message ??= { id: `msg-${crypto.randomUUID()}`, text: '' }
       this.message.text += update.content.text
       if (this.message.text.length >= MAX_MESSAGE_CHARS) this.flushMessage()
       return
@@ -385,7 +384,7 @@ export class ConversationRun {
   }
 
   private echo(role: MessageRole, content: string): void {
-    this.publishMessage(`msg-${randomUUID()}`, role, content)
+    this.publishMessage(`msg-${crypto.randomUUID()}`, role, content)
   }
 
   private publishMessage(messageId: string, role: MessageRole, content: string): void {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { AgentRegistry } from '../agents'
 import { ConfigError } from '../config'
 import type { EventDefinition, EventFields, EventHub } from '../events'
@@ -157,7 +156,7 @@ export class TaskService {
     }
     const now = new Date().toISOString()
     const task: TaskRecord = {
-      id: randomUUID(),
+      id: crypto.randomUUID(),
       sessionId: session.id,
       instruction,
       agent: prepared.agent.name,

@@ -87,3 +87,34 @@ describe('imports in src/', () => {
     expect(offending).toEqual([])
   })
 })
+
+/**
+ * Node built-ins that cost start-up when imported statically. The binary is one bundle, and Bun
+ * hoists a static import of a built-in to the bundle's top, so it is loaded on every start, even
+ * by a module only the mock agent or a dynamic import uses. Measured in a compiled binary (an
+ * import each, 3 runs): node:crypto 11-17 ms, node:net 12, node:zlib 11-13, node:tty 8-10,
+ * node:stream 6-8 (node:path 0.3, node:fs/promises 2). Load them where they are used (`require`
+ * inside a function, `import type` for their types), or use Bun's or the web's own
+ * (crypto.randomUUID, crypto.getRandomValues, Bun.CryptoHasher, crypto.timingSafeEqual).
+ */
+const SLOW_BUILTINS = ['crypto', 'net', 'zlib', 'tty', 'stream', 'http', 'https', 'child_process', 'worker_threads', 'readline']
+const STATIC_IMPORT = /^\s*(?:import|export)\s+(?!type\b)[^'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm
+
+describe('start-up imports', () => {
+  it('imports no slow Node built-in statically in the server (src/web is the browser page)', () => {
+    const offending = sourceFiles()
+      .filter((file) => !file.startsWith('web/'))
+      .flatMap((file) =>
+        [...readFileSync(join(SRC, file), 'utf8').matchAll(STATIC_IMPORT)]
+          .map((match) => (match[1] ?? match[2])!)
+          .filter((specifier) => SLOW_BUILTINS.includes(specifier.replace(/^node:/, '').split('/')[0]!))
+          .map((specifier) => `${file}: ${specifier}`),
+      )
+    expect(offending).toEqual([])
+  })
+
+  it('tells a static import from a type-only one (a check on the pattern itself)', () => {
+    const found = (text: string) => [...text.matchAll(STATIC_IMPORT)].map((match) => match[1] ?? match[2])
+    expect(found("import { isIP } from 'node:net'\nimport type * as Net from 'node:net'\nimport 'node:zlib'\n")).toEqual(['node:net', 'node:zlib'])
+  })
+})

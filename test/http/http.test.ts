@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'bun:test'
+import { isIP } from 'node:net'
+import { isIpLiteral } from '../../src/http/host'
 import { makeTestApp } from '../fixtures/app'
 
 describe('Host check', () => {
@@ -14,6 +16,18 @@ describe('Host check', () => {
     for (const host of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080', '192.168.1.20', 'devbox.lan:8080', 'tunnel.example.com']) {
       expect((await t.app.handle(new Request(`http://${host}/healthz`))).status).toBe(200)
     }
+  })
+})
+
+describe('IP literals in a Host', () => {
+  it('are judged as node:net judges them, which the check no longer imports at start-up', () => {
+    const names = [
+      '127.0.0.1', '0.0.0.0', '255.255.255.255', '192.168.1.20', '1.2.3.4', '10.0.0.1',
+      '256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.02.3.4', '0x7f.0.0.1', '127.1', '1.2.3.4.', '.1.2.3.4', '1..2.3',
+      '127.0.0.1.nip.io', '1.2.3.4x', ' 1.2.3.4', '1.2.3.-4', '１.2.3.4', '', 'localhost', 'evil.example', '2130706433',
+      '::1', '::', 'fe80::1', 'fe80::1%eth0', '::ffff:127.0.0.1', '2001:db8::8a2e:370:7334', ':::', '1::2::3', 'g::1', '::1:', 'evil.example:80',
+    ]
+    for (const name of names) expect([name, isIpLiteral(name)]).toEqual([name, isIP(name) !== 0])
   })
 })
 
