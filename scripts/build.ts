@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
-import { LAZY_PACKAGES } from '../src/lazy-packages'
+import { LAZY_PACKAGES, lazyEntryName } from '../src/lazy-packages'
 import { bundleWebPage } from '../src/routes/web-assets'
 
 const root = join(import.meta.dir, '..')
@@ -53,7 +53,7 @@ try {
   // Packages only some starts use, each an entry point of its own (src/lazy-packages.ts says why and how they are loaded).
   mkdirSync(join(generated, 'lazy'))
   const lazyEntries = LAZY_PACKAGES.map((name) => {
-    const file = join(generated, 'lazy', `${name}.ts`)
+    const file = join(generated, 'lazy', `${lazyEntryName(name)}.ts`)
     // As a dynamic import: the namespace (with a CommonJS package's default) exactly as `import(name)` gives it from source.
     writeFileSync(file, `export default await import(${JSON.stringify(Bun.resolveSync(name, root))})\n`)
     return file

@@ -4,6 +4,7 @@ import type { TSchema } from '@sinclair/typebox'
 // `bun build --compile`, so /swagger works with no network. The package's exports do not list
 // its browser bundle, hence the path.
 import scalarScript from '../../node_modules/@scalar/api-reference/dist/browser/standalone.js' with { type: 'file' }
+import { importLazy } from '../lazy-packages'
 import { FRAME_SCHEMAS } from '../ws/frames'
 
 export const SCALAR_SCRIPT_PATH = '/swagger/assets/scalar-api-reference-1.72.1.js'
@@ -223,7 +224,7 @@ export function createApiDocs({ version, schemas, eventNames }: { version: strin
   const docs = new Elysia({ name: 'http.openapi' })
   let loaded: Promise<LoadedDocs> | null = null
   const load = () =>
-    (loaded ??= import('@elysiajs/swagger').then(({ swagger }) => {
+    (loaded ??= importLazy('@elysiajs/swagger').then(({ swagger }) => {
       const plugin = swagger(options)
       // Protected in Elysia's types; Elysia itself rebinds them on every plugin it uses.
       const forwarded = plugin as unknown as GlobalView
