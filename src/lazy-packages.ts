@@ -26,7 +26,7 @@ export function lazyEntryName(name: keyof LazyPackages): string {
 
 /**
  * The binary's modules live in Bun's virtual /$bunfs/root/; this module's URL there is that of the
- * entry point it was bundled into (the server's, or the git worker's at git/worker.js).
+ * entry point it was bundled into (the server's, or a worker's such as git/worker.js).
  */
 const BUNFS_ROOT = '$bunfs/root/'
 const inBinary = import.meta.url.includes(BUNFS_ROOT)
