@@ -2,7 +2,9 @@ import { describe, expect, it } from 'bun:test'
 import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs as nodeParseArgs } from 'node:util'
 import { ConfigError, loadConfig, parseArgs, usage } from '../../src/config'
+import { argSpec, parsePlainArgs } from '../../src/config/config'
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-config-')))
 const base = { REPO_ALLOWLIST: dir }
@@ -82,6 +84,27 @@ describe('parseArgs', () => {
   it('refuses an unknown option and a missing value', () => {
     expect(() => parseArgs(['--nope'])).toThrow('unknown option --nope')
     expect(() => parseArgs(['--port'])).toThrow('--port needs a value')
+  })
+
+  it('reads plain long options as node:util does, and leaves every other line to it', () => {
+    const spec = argSpec()
+    const plain = [
+      [], ['--port', '0'], ['--port=0'], ['--port', '1', '--port', '2'], ['--host=0.0.0.0', '--dev-mode', '--port', '9000'],
+      ['--help'], ['--version', '--help'], ['--rotate-secrets', '--rotate-secrets'], ['--public-url=https://x.example/a=b'],
+    ]
+    for (const argv of plain) {
+      const node: unknown = { ...nodeParseArgs({ args: argv, options: spec, strict: true, allowPositionals: false }).values }
+      expect([argv, parsePlainArgs(argv, spec)] as unknown[]).toEqual([argv, node])
+    }
+    const others = [
+      ['-h'], ['-v'], ['--'], ['repo'], ['--nope'], ['--port'], ['--port', '--help'], ['--port', '-1'], ['--port='], ['--port', ''],
+      ['--help=yes'], ['--no-dev-mode'], ['--__proto__', 'x'], ['--toString', 'x'], ['---port', '1'], ['--port', '1', 'extra'],
+    ]
+    for (const argv of others) expect([argv, parsePlainArgs(argv, spec)] as unknown[]).toEqual([argv, null])
+    // The same answers through parseArgs, whichever reader took the line.
+    expect(() => parseArgs(['--port', '-1'])).toThrow('--port needs a value')
+    expect(parseArgs(['--port=-1']).values.PORT).toBe('-1')
+    expect(() => parseArgs(['--port', '1', 'extra'])).toThrow(ConfigError)
   })
 
   it('knows --help and --version', () => {
