@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url'
 import { MOCK_ACP_FLAG, MOCK_AGENT_MARKER } from './mock-marker'
 import { parseMockSpec } from './mock-spec'
 import type { Agent, AgentPrompt } from './types'
@@ -15,7 +14,7 @@ function runningCompiled(): boolean {
  */
 export function mockAgentCommand(): string[] {
   if (runningCompiled()) return [process.execPath]
-  return [process.execPath, fileURLToPath(new URL('./mock-agent-entry.ts', import.meta.url))]
+  return [process.execPath, Bun.fileURLToPath(new URL('./mock-agent-entry.ts', import.meta.url))]
 }
 
 const PROMPT_PATTERN = /\[mock\] approval needed: (.*) \[y\/n\] ?$/

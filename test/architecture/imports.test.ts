@@ -93,11 +93,12 @@ describe('imports in src/', () => {
  * hoists a static import of a built-in to the bundle's top, so it is loaded on every start, even
  * by a module only the mock agent or a dynamic import uses. Measured in a compiled binary (an
  * import each, 3 runs): node:crypto 11-17 ms, node:net 12, node:zlib 11-13, node:tty 8-10,
- * node:stream 6-8 (node:path 0.3, node:fs/promises 2). Load them where they are used (`require`
- * inside a function, `import type` for their types), or use Bun's or the web's own
- * (crypto.randomUUID, crypto.getRandomValues, Bun.CryptoHasher, crypto.timingSafeEqual).
+ * node:stream 6-8, node:util 2.5 (after the others start-up loads anyway), node:url 1-2 (node:path
+ * 0.3, node:fs/promises 2). Load them where they are used (`require` inside a function, `import
+ * type` for their types), or use Bun's or the web's own (crypto.randomUUID, crypto.getRandomValues,
+ * Bun.CryptoHasher, crypto.timingSafeEqual, Bun.fileURLToPath).
  */
-const SLOW_BUILTINS = ['crypto', 'net', 'zlib', 'tty', 'stream', 'http', 'https', 'child_process', 'worker_threads', 'readline']
+const SLOW_BUILTINS = ['crypto', 'net', 'zlib', 'tty', 'stream', 'util', 'url', 'http', 'https', 'child_process', 'worker_threads', 'readline']
 const STATIC_IMPORT = /^\s*(?:import|export)\s+(?!type\b)[^'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm
 
 describe('start-up imports', () => {
