@@ -21,6 +21,7 @@ import {
   ERROR_BYTES,
   ERROR_OFFSET,
   SLOT,
+  SPAWN_ABANDONED,
   SPAWN_FAILED,
   SPAWN_PENDING,
   SPAWNED,
@@ -111,22 +112,25 @@ export class TerminalThread {
   }
 
   /** Starts `file` on a PTY of its own thread; throws what the spawn threw. */
-  static spawn(request: Omit<SpawnRequest, 'type' | 'control'>, events: TerminalThreadEvents): TerminalThread {
+  static spawn(request: Omit<SpawnRequest, 'type' | 'control'>, events: TerminalThreadEvents, timeoutMs = SPAWN_TIMEOUT_MS): TerminalThread {
     const control = new SharedArrayBuffer(CONTROL_BYTES)
     const shared = new Int32Array(control)
     const worker = takeThread()
     worker.postMessage({ type: 'spawn', control, ...request } satisfies ToTerminalThread)
-    Atomics.wait(shared, SLOT.state, SPAWN_PENDING, SPAWN_TIMEOUT_MS)
+    Atomics.wait(shared, SLOT.state, SPAWN_PENDING, timeoutMs)
     // The next terminal's thread starts now, off this one's path.
     warmTerminalThread()
-    const state = Atomics.load(shared, SLOT.state)
+    // Stop waiting in one step with the worker's answer: a spawn that lands after it sees
+    // SPAWN_ABANDONED and kills its process instead of leaving it to nobody.
+    const answered = Atomics.compareExchange(shared, SLOT.state, SPAWN_PENDING, SPAWN_ABANDONED)
+    const state = answered === SPAWN_PENDING ? SPAWN_ABANDONED : answered
     if (state === SPAWN_FAILED) {
       const length = Math.min(ERROR_BYTES, Atomics.load(shared, SLOT.errorLength))
       throw new Error(new TextDecoder().decode(new Uint8Array(control, ERROR_OFFSET, length).slice()))
     }
     if (state !== SPAWNED) {
       void worker.terminate()
-      throw new Error(`its thread did not start within ${SPAWN_TIMEOUT_MS / 1000} s`)
+      throw new Error(`its thread did not start within ${timeoutMs / 1000} s`)
     }
     // A live terminal keeps the process alive, as its process did on the server's thread.
     worker.ref()

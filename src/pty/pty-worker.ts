@@ -9,7 +9,9 @@ import {
   ERROR_BYTES,
   ERROR_OFFSET,
   SLOT,
+  SPAWN_ABANDONED,
   SPAWN_FAILED,
+  SPAWN_PENDING,
   SPAWNED,
   type FromTerminalThread,
   type SpawnRequest,
@@ -57,13 +59,15 @@ function failSpawn(shared: Int32Array, error: unknown): void {
   const message = new TextEncoder().encode(String((error as Error)?.message ?? error)).subarray(0, ERROR_BYTES)
   new Uint8Array(shared.buffer, ERROR_OFFSET, ERROR_BYTES).set(message)
   Atomics.store(shared, SLOT.errorLength, message.length)
-  Atomics.store(shared, SLOT.state, SPAWN_FAILED)
+  Atomics.compareExchange(shared, SLOT.state, SPAWN_PENDING, SPAWN_FAILED)
   Atomics.notify(shared, SLOT.state)
   process.exit(0)
 }
 
 function spawn(request: SpawnRequest): void {
   const shared = new Int32Array(request.control)
+  // The server stopped waiting before this thread got to the request: start nothing.
+  if (Atomics.load(shared, SLOT.state) === SPAWN_ABANDONED) process.exit(0)
   const decoder = new Utf8Stream()
   let ptyEnded!: () => void
   const ptyEof = new Promise<void>((resolve) => (ptyEnded = resolve))
@@ -85,11 +89,17 @@ function spawn(request: SpawnRequest): void {
     failSpawn(shared, error)
     return
   }
+  Atomics.store(shared, SLOT.pid, proc.pid)
+  if (Atomics.compareExchange(shared, SLOT.state, SPAWN_PENDING, SPAWNED) === SPAWN_ABANDONED) {
+    // The server stopped waiting before this spawn answered: nobody owns the process, so it goes
+    // (a session leader: its group is its pid), collected here so it leaves no zombie behind.
+    process.kill(-proc.pid, 'SIGKILL')
+    void proc.exited.then(() => process.exit(0))
+    return
+  }
+  Atomics.notify(shared, SLOT.state)
   control = shared
   pty = proc.terminal
-  Atomics.store(shared, SLOT.pid, proc.pid)
-  Atomics.store(shared, SLOT.state, SPAWNED)
-  Atomics.notify(shared, SLOT.state)
   void proc.exited.then(async () => {
     // Output written just before the exit may still sit in the PTY: deliver it before the exit.
     // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.

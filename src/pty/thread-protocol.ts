@@ -7,7 +7,7 @@
 
 /** Slots of the shared Int32Array. */
 export const SLOT = {
-  /** SPAWN_PENDING until the worker answers the spawn, then SPAWNED or SPAWN_FAILED. */
+  /** SPAWN_PENDING until the worker answers the spawn (SPAWNED, SPAWN_FAILED) or the server stops waiting (SPAWN_ABANDONED). */
   state: 0,
   pid: 1,
   /** Characters of output posted to the server and not yet taken by it. */
@@ -20,6 +20,7 @@ export const SLOT = {
 export const SPAWN_PENDING = 0
 export const SPAWNED = 1
 export const SPAWN_FAILED = 2
+export const SPAWN_ABANDONED = 3
 const SLOTS = 8
 export const ERROR_OFFSET = SLOTS * 4
 export const ERROR_BYTES = 1024

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildChildEnv } from '../../src/policy/env'
 import { Terminal } from '../../src/pty'
+import { TerminalThread } from '../../src/pty/pty-thread'
+import { CONTROL_BYTES, SLOT, SPAWN_ABANDONED } from '../../src/pty/thread-protocol'
+import { processesWith } from '../e2e/conversation-client'
 
 setDefaultTimeout(60_000)
 
@@ -65,5 +68,31 @@ describe("a terminal's thread", () => {
     expect(written(progress)).toBe(BLOCKS)
     expect(received).toBe(BLOCKS * BLOCK)
     expect(chars).toBe(BLOCKS * BLOCK)
+  })
+})
+
+describe('a spawn the server stopped waiting for', () => {
+  it('fails the call and leaves no process behind', async () => {
+    const marker = `abandoned-${process.pid}-${Date.now()}`
+    const events = { data: () => {}, exit: () => {}, error: () => {} }
+    const request = { file: '/bin/sh', args: ['-c', `sleep 1000; : ${marker}`], cwd: dir, env: buildChildEnv(process.env), cols: 80, rows: 24, name: 'xterm-256color' }
+    // A wait of 0 ms ends before the thread has even read the request.
+    expect(() => TerminalThread.spawn(request, events, 0)).toThrow(/did not start within 0 s/)
+    await Bun.sleep(500)
+    expect(await processesWith(marker)).toEqual([])
+  })
+
+  it('is not started by a thread that reads it late, and the thread ends', async () => {
+    const marker = `late-${process.pid}-${Date.now()}`
+    const control = new SharedArrayBuffer(CONTROL_BYTES)
+    const shared = new Int32Array(control)
+    Atomics.store(shared, SLOT.state, SPAWN_ABANDONED)
+    const worker = new Worker(new URL('../../src/pty/pty-worker.ts', import.meta.url).href)
+    const ended = new Promise<void>((resolve) => worker.addEventListener('close', () => resolve()))
+    worker.postMessage({ type: 'spawn', control, file: '/bin/sh', args: ['-c', `sleep 1000; : ${marker}`], cwd: dir, env: buildChildEnv(process.env), cols: 80, rows: 24, name: 'xterm-256color' })
+    await ended
+    expect(Atomics.load(shared, SLOT.state)).toBe(SPAWN_ABANDONED)
+    expect(Atomics.load(shared, SLOT.pid)).toBe(0)
+    expect(await processesWith(marker)).toEqual([])
   })
 })
