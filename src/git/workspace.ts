@@ -17,15 +17,19 @@ import { commitTree, resolveCommit, writeObject, type Repo } from './odb'
 import { DEFAULT_AUTHOR, entryFromStat, updateTree } from './commit'
 import { lstatOrNull, readWorkContent, readWorkingSet } from './worktree'
 import { treeBytes } from './measure'
+import { markTopDirectory } from './topdir'
 import type { CoreConfig } from './coreconfig'
 
 /** The source's end-of-line settings and info/attributes, so the workspace cleans files exactly as the source does. */
 type Carried = { core: CoreConfig; infoAttributes: Buffer | null }
 
-function initRepo(dir: string, sourceGitdirs: string[], branch: string, carried: Carried): Repo {
+async function initRepo(dir: string, sourceGitdirs: string[], branch: string, carried: Carried): Promise<Repo> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new ConflictError(`workspace directory ${dir} already exists and is not empty.`, 'workspace_exists')
   }
+  mkdirSync(dir, { recursive: true })
+  // before anything is made in it: see topdir.ts (creating the files was most of a workspace's time)
+  await markTopDirectory(dir)
   const gitdir = join(dir, '.git')
   for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) mkdirSync(join(gitdir, sub), { recursive: true })
   writeFileSync(join(gitdir, 'HEAD'), `ref: refs/heads/${branch}\n`)
@@ -97,7 +101,7 @@ export async function makeWorkspace(src: Repo, workspaceDir: string, signal?: Ab
   const { files, convert } = await readWorkingSet(src)
   const info = lstatOrNull(join(src.gitdir, 'info', 'attributes'))
   const infoAttributes = info?.isFile() ? readFileSync(join(src.gitdir, 'info', 'attributes')) : null
-  const ws = initRepo(resolve(workspaceDir), src.objectGitdirs, branch, { core: convert.core, infoAttributes })
+  const ws = await initRepo(resolve(workspaceDir), src.objectGitdirs, branch, { core: convert.core, infoAttributes })
 
   const changes = new Map<string, { oid: string; mode: string } | null>()
   const entries: IndexEntry[] = []
