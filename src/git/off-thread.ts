@@ -22,8 +22,8 @@ type Job = {
   id: number
   op: GitOpName
   input: { repoDir: string }
-  /** Operations on one repository go to one worker while it lives: its parsed index and trees stay warm. */
-  affinity: string
+  /** Operations on one repository go to one worker while it lives: its parsed index and trees stay warm. Null: any worker. */
+  affinity: string | null
   resolve: (value: unknown) => void
   reject: (error: Error) => void
   runHere: () => Promise<unknown>
@@ -116,12 +116,13 @@ function startWorker(): GitWorker | null {
 
 /** The worker for a job: its repository's while that one has room, else the least busy, else a new one. */
 function workerFor(job: Job): GitWorker | null {
-  const home = homes.get(job.affinity)
+  const home = job.affinity === null ? undefined : homes.get(job.affinity)
   if (home && home.running.size < PER_WORKER) return home
   let best: GitWorker | null = null
   for (const entry of workers) if (!best || entry.running.size < best.running.size) best = entry
   if ((!best || best.running.size > 0) && workers.length < MAX_WORKERS) best = startWorker() ?? best
   if (!best || best.running.size >= PER_WORKER) return null
+  if (job.affinity === null) return best
   if (homes.size > 64) homes.delete(homes.keys().next().value!)
   homes.set(job.affinity, best)
   return best
@@ -140,6 +141,13 @@ function pump(): void {
   if (unavailable) for (const job of queue.splice(0)) job.runHere().then((v) => settle(job, true, v), (e: Error) => settle(job, false, e))
 }
 
+/**
+ * Operations that gain nothing from a worker's warm caches go to the least busy worker. The quota's
+ * walk after a turn ran on the same worker as the turn's diff (same directory), one after the
+ * other at their synchronous parts; on the other worker the two overlap.
+ */
+const UNPINNED: ReadonlySet<GitOpName> = new Set(['measureTree'])
+
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason
   return reason instanceof Error ? reason : new DOMException('The git operation was aborted.', 'AbortError')
@@ -154,7 +162,7 @@ export function runOffThread<K extends GitOpName>(op: K, input: GitOpInput<K>, s
     return Promise.reject(new ServiceUnavailableError('Too many git operations are waiting; try again shortly.', 'git_busy')) as ReturnType<GitOps[K]>
   }
   return new Promise<unknown>((resolve, reject) => {
-    const job: Job = { id: nextId++, op, input, affinity: input.repoDir, resolve, reject, runHere, settled: false, detach: () => {} }
+    const job: Job = { id: nextId++, op, input, affinity: UNPINNED.has(op) ? null : input.repoDir, resolve, reject, runHere, settled: false, detach: () => {} }
     if (signal) {
       const onAbort = () => {
         const waiting = queue.indexOf(job)

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'bun:test'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeRepo, type TestRepo } from '../fixtures/git-repo'
-import { createWorkspace, diffWorkingTree, holdGitWorkers, patchOrigin, readStatus } from '../../src/git/index'
-import { gitWorkLoad, MAX_QUEUED } from '../../src/git/off-thread'
+import { cpus } from 'node:os'
+import { createWorkspace, diffWorkingTree, holdGitWorkers, measureTree, patchOrigin, readStatus } from '../../src/git/index'
+import { gitWorkLoad, MAX_QUEUED, stopGitWorkers } from '../../src/git/off-thread'
 
 /** A repo of `count` files of `size` bytes, committed, then every file rewritten: a diff must read and hash all of them. */
 async function touchedRepo(count: number, size: number): Promise<TestRepo> {
@@ -136,5 +137,15 @@ describe('git work off the calling thread', () => {
     expect(await pending).toBe(503)
     // a later call starts a fresh worker
     expect(await diffWorkingTree(repo.dir)).toHaveLength(300)
+  }, 60_000)
+
+  it('runs the quota walk of a directory beside its diff, on the other worker, not after it', async () => {
+    await using repo = await touchedRepo(300, 20_000)
+    stopGitWorkers() // from no workers: the diff starts the first one
+    const diff = diffWorkingTree(repo.dir)
+    const measure = measureTree(repo.dir)
+    expect(gitWorkLoad()).toEqual({ workers: Math.min(2, cpus().length), queued: 0, running: 2 })
+    expect(await diff).toHaveLength(300)
+    expect(await measure).toBeGreaterThan(300 * 20_000)
   }, 60_000)
 })
