@@ -12,6 +12,7 @@ import { markTopDirectory } from '../../src/git/topdir'
 
 /** The attribute letters lsattr prints for a directory itself ("" where the file system has none). */
 function attributes(dir: string): string {
+  if (!Bun.which('lsattr')) throw new Error('lsattr (e2fsprogs) is needed to check directory attributes; .ci/run installs it')
   const r = Bun.spawnSync(['lsattr', '-d', dir], { stdout: 'pipe', stderr: 'pipe' })
   if (r.exitCode !== 0) return ''
   return r.stdout.toString().split(' ')[0]!
