@@ -1,4 +1,3 @@
-
 /** Constant-time string comparison: hashing first makes the lengths equal, so length leaks nothing. */
 export function secretsEqual(given: string, expected: string): boolean {
   // Bun's own hasher and the global crypto's timingSafeEqual: node:crypto is not loaded at start-up (see test/architecture).
