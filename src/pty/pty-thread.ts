@@ -18,13 +18,12 @@
  */
 import {
   CONTROL_BYTES,
-  ERROR_BYTES,
-  ERROR_OFFSET,
   SLOT,
   SPAWN_ABANDONED,
   SPAWN_FAILED,
   SPAWN_PENDING,
   SPAWNED,
+  spawnError,
   type FromTerminalThread,
   type SpawnRequest,
   type ToTerminalThread,
@@ -32,6 +31,7 @@ import {
 
 export type TerminalThreadEvents = {
   data: (text: string) => void
+  /** `code` is null when a signal ended the process (or the thread was lost). */
   exit: (code: number | null, signal: string | null) => void
   /** The thread failed on its own (the exit is reported too). */
   error: (error: unknown) => void
@@ -124,10 +124,7 @@ export class TerminalThread {
     // SPAWN_ABANDONED and kills its process instead of leaving it to nobody.
     const answered = Atomics.compareExchange(shared, SLOT.state, SPAWN_PENDING, SPAWN_ABANDONED)
     const state = answered === SPAWN_PENDING ? SPAWN_ABANDONED : answered
-    if (state === SPAWN_FAILED) {
-      const length = Math.min(ERROR_BYTES, Atomics.load(shared, SLOT.errorLength))
-      throw new Error(new TextDecoder().decode(new Uint8Array(control, ERROR_OFFSET, length).slice()))
-    }
+    if (state === SPAWN_FAILED) throw spawnError(shared)
     if (state !== SPAWNED) {
       void worker.terminate()
       throw new Error(`its thread did not start within ${timeoutMs / 1000} s`)

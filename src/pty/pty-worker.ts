@@ -6,13 +6,12 @@
 import { writeFileSync } from 'node:fs'
 import { Utf8Stream } from './utf8-stream'
 import {
-  ERROR_BYTES,
-  ERROR_OFFSET,
   SLOT,
   SPAWN_ABANDONED,
   SPAWN_FAILED,
   SPAWN_PENDING,
   SPAWNED,
+  storeSpawnError,
   type FromTerminalThread,
   type SpawnRequest,
   type ToTerminalThread,
@@ -56,9 +55,7 @@ function sendOutput(text: string): void {
 }
 
 function failSpawn(shared: Int32Array, error: unknown): void {
-  const message = new TextEncoder().encode(String((error as Error)?.message ?? error)).subarray(0, ERROR_BYTES)
-  new Uint8Array(shared.buffer, ERROR_OFFSET, ERROR_BYTES).set(message)
-  Atomics.store(shared, SLOT.errorLength, message.length)
+  storeSpawnError(shared, error)
   Atomics.compareExchange(shared, SLOT.state, SPAWN_PENDING, SPAWN_FAILED)
   Atomics.notify(shared, SLOT.state)
   process.exit(0)

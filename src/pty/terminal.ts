@@ -194,7 +194,7 @@ export class Terminal {
   /** The process ended and its thread sent the output it left in the PTY (pty-worker.ts). */
   private async finish(code: number | null, signal: string | null): Promise<void> {
     const exit: TerminalExit = {
-      code: signal === null ? code : null,
+      code,
       durationMs: Math.round(performance.now() - this.startedAt),
       ...(signal === null ? {} : { signal }),
     }

@@ -14,7 +14,7 @@ export const SLOT = {
   inFlight: 2,
   /** Set by the server when it no longer takes output: a worker waiting for room stops waiting. */
   closing: 3,
-  /** Bytes of the spawn error's message, stored from ERROR_OFFSET. */
+  /** Bytes of the spawn error's message (storeSpawnError). */
   errorLength: 4,
 } as const
 export const SPAWN_PENDING = 0
@@ -22,9 +22,22 @@ export const SPAWNED = 1
 export const SPAWN_FAILED = 2
 export const SPAWN_ABANDONED = 3
 const SLOTS = 8
-export const ERROR_OFFSET = SLOTS * 4
-export const ERROR_BYTES = 1024
+const ERROR_OFFSET = SLOTS * 4
+const ERROR_BYTES = 1024
 export const CONTROL_BYTES = ERROR_OFFSET + ERROR_BYTES
+
+/** Stores why the spawn failed (its first ERROR_BYTES bytes) for the server to read. */
+export function storeSpawnError(shared: Int32Array, error: unknown): void {
+  const message = new TextEncoder().encode(String((error as Error)?.message ?? error)).subarray(0, ERROR_BYTES)
+  new Uint8Array(shared.buffer, ERROR_OFFSET, ERROR_BYTES).set(message)
+  Atomics.store(shared, SLOT.errorLength, message.length)
+}
+
+/** What storeSpawnError stored. */
+export function spawnError(shared: Int32Array): Error {
+  const length = Math.min(ERROR_BYTES, Atomics.load(shared, SLOT.errorLength))
+  return new Error(new TextDecoder().decode(new Uint8Array(shared.buffer, ERROR_OFFSET, length).slice()))
+}
 
 export type SpawnRequest = {
   type: 'spawn'
@@ -47,5 +60,5 @@ export type ToTerminalThread =
 
 export type FromTerminalThread =
   | { type: 'data'; text: string }
-  /** The process ended and its last output (up to the drain bound) was sent before this. */
+  /** The process ended and its last output (up to the drain bound) was sent before this; `code` is null when a signal ended it. */
   | { type: 'exit'; code: number | null; signal: string | null }
