@@ -8,6 +8,8 @@
  * the swagger plugin, the ACP SDK and qrcode behind a dynamic import never called 25-29 ms
  * (6 runs each, interleaved).
  */
+import { binaryEntryUrl } from './entry-points'
+
 export type LazyPackages = {
   'isomorphic-git': typeof import('isomorphic-git')
   // CommonJS: its module.exports is the namespace's default, which its types do not declare.
@@ -24,18 +26,12 @@ export function lazyEntryName(name: keyof LazyPackages): string {
   return name.replace(/^@/, '').replaceAll('/', '-')
 }
 
-/**
- * The binary's modules live in Bun's virtual /$bunfs/root/; this module's URL there is that of the
- * entry point it was bundled into (the server's, or a worker's such as git/worker.js).
- */
-const BUNFS_ROOT = '$bunfs/root/'
-const inBinary = import.meta.url.includes(BUNFS_ROOT)
-
 /** The package's module namespace, as `import(name)` gives it. */
 export async function importLazy<N extends keyof LazyPackages>(name: N): Promise<LazyPackages[N]> {
+  const entry = binaryEntryUrl(`lazy/${lazyEntryName(name)}.js`)
   // A specifier the bundler cannot read, so it leaves the import to run time (and out of the bundle).
-  const specifier: string = inBinary ? `${import.meta.url.slice(0, import.meta.url.indexOf(BUNFS_ROOT) + BUNFS_ROOT.length)}lazy/${lazyEntryName(name)}.js` : name
+  const specifier: string = entry ?? name
   const module: unknown = await import(specifier)
   // The entry point scripts/build.ts writes hands the namespace over as its default export.
-  return (inBinary ? (module as { default: unknown }).default : module) as LazyPackages[N]
+  return (entry === null ? module : (module as { default: unknown }).default) as LazyPackages[N]
 }

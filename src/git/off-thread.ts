@@ -17,6 +17,7 @@ import { cpus } from 'node:os'
 import { ServiceUnavailableError } from '../errors'
 import { gitOps, type GitOps, type GitOpInput, type GitOpName } from './ops'
 import { reviveError, type GitReply, type GitRequest } from './worker-protocol'
+import { binaryEntryUrl } from '../entry-points'
 
 type Job = {
   id: number
@@ -44,14 +45,9 @@ const homes = new Map<string, GitWorker>()
 let nextId = 1
 let unavailable = false
 
-/**
- * The worker's entry: beside this file when run from source; in the compiled binary every module
- * is /$bunfs/root/cockpit-coder and the worker, its own entry point (scripts/build.ts), is
- * /$bunfs/root/git/worker.js.
- */
+/** The worker's entry: its own entry point in the compiled binary (src/entry-points.ts), else beside this file. */
 function workerUrl(): string {
-  if (import.meta.path.includes('$bunfs')) return new URL('./git/worker.js', import.meta.url).href
-  return new URL('./worker.ts', import.meta.url).href
+  return binaryEntryUrl('git/worker.js') ?? new URL('./worker.ts', import.meta.url).href
 }
 
 // Settling from a task of its own, not from inside the worker's message dispatch: bun:test's

@@ -28,6 +28,7 @@ import {
   type SpawnRequest,
   type ToTerminalThread,
 } from './thread-protocol'
+import { binaryEntryUrl } from '../entry-points'
 
 export type TerminalThreadEvents = {
   data: (text: string) => void
@@ -40,14 +41,9 @@ export type TerminalThreadEvents = {
 /** How long a spawn may take before the server stops waiting; only a machine in trouble gets near it. */
 const SPAWN_TIMEOUT_MS = 5000
 
-/**
- * The entry: beside this file when run from source; in the compiled binary every module is
- * /$bunfs/root/cockpit-coder and the worker, its own entry point (scripts/build.ts), is
- * /$bunfs/root/pty/worker.js.
- */
+/** The worker's entry: its own entry point in the compiled binary (src/entry-points.ts), else beside this file. */
 function workerUrl(): string {
-  if (import.meta.path.includes('$bunfs')) return new URL('./pty/worker.js', import.meta.url).href
-  return new URL('./pty-worker.ts', import.meta.url).href
+  return binaryEntryUrl('pty/worker.js') ?? new URL('./pty-worker.ts', import.meta.url).href
 }
 
 /** Bun's Worker, with the ref/unref the DOM's type does not declare. */
