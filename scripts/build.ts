@@ -42,13 +42,21 @@ try {
       `${imports.join('\n')}\nembedWebFiles([\n  ${entries.join(',\n  ')},\n])\n`,
   )
   writeFileSync(join(generated, 'entry.ts'), `import './register-web.ts'\nimport ${JSON.stringify(join(root, 'src', 'main.ts'))}\n`)
-  // The git worker's own entry beside it, so the binary holds it at /$bunfs/root/git/worker.js (src/git/off-thread.ts).
-  mkdirSync(join(generated, 'git'))
-  // The worker runs diffs for as long as the server does: the normal JIT thresholds, not the start-up ones (below).
-  writeFileSync(join(generated, 'git', 'worker.ts'), `import ${JSON.stringify(join(root, 'src', 'git', 'worker.ts'))}\nBun.unsafe.setJITPolicy(1)\n`)
-  // Each terminal's thread, likewise at /$bunfs/root/pty/worker.js (src/pty/pty-thread.ts).
-  mkdirSync(join(generated, 'pty'))
-  writeFileSync(join(generated, 'pty', 'worker.ts'), `import ${JSON.stringify(join(root, 'src', 'pty', 'pty-worker.ts'))}\nBun.unsafe.setJITPolicy(1)\n`)
+  // A worker's own entry beside it, so the binary holds it at /$bunfs/root/<dir>/worker.js
+  // (src/entry-points.ts). A worker runs for as long as the server does: the normal JIT
+  // thresholds, not the start-up ones (below).
+  const workerEntry = (dir: string, source: string): string => {
+    mkdirSync(join(generated, dir))
+    const file = join(generated, dir, 'worker.ts')
+    writeFileSync(file, `import ${JSON.stringify(source)}\nBun.unsafe.setJITPolicy(1)\n`)
+    return file
+  }
+  const workerEntries = [
+    // The git worker (src/git/off-thread.ts).
+    workerEntry('git', join(root, 'src', 'git', 'worker.ts')),
+    // Each terminal's thread (src/pty/pty-thread.ts).
+    workerEntry('pty', join(root, 'src', 'pty', 'pty-worker.ts')),
+  ]
 
   // Packages only some starts use, each an entry point of its own (src/lazy-packages.ts says why and how they are loaded).
   mkdirSync(join(generated, 'lazy'))
@@ -66,7 +74,7 @@ try {
   // printed. Start to healthy (scripts/bench-start.ts's way, 21-25 runs each, interleaved, load
   // 2.5-3.6): policy 1 median 118 and 153 ms, 4: 109, 16: 106 and 140, 64: 103 and 140, 1000: 130.
   const build = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--compile-jit-policy=64', '--sourcemap', join(generated, 'entry.ts'), join(generated, 'git', 'worker.ts'), join(generated, 'pty', 'worker.ts'), ...lazyEntries, '--outfile', outfile],
+    [process.execPath, 'build', '--compile', '--minify-whitespace', '--minify-syntax', '--bytecode', '--format=esm', '--compile-jit-policy=64', '--sourcemap', join(generated, 'entry.ts'), ...workerEntries, ...lazyEntries, '--outfile', outfile],
     { cwd: root, stdout: 'inherit', stderr: 'inherit' },
   )
   if (build.exitCode !== 0) {
