@@ -144,6 +144,16 @@ function readOption<T>(o: Option<string, T>, raw: string | undefined, context: O
   return o.parse(raw, withName)
 }
 
+/** A JWT secret made when none is given: 32 random bytes, hex. */
+export function newJwtSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+}
+
+/** A pairing token made when none is given: 24 random bytes, base64url. */
+export function newPairingToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')
+}
+
 /**
  * Builds the one validated Config from the environment and the command line. Throws ConfigError
  * with a single line naming the variable; the caller prints it and exits non-zero.
@@ -164,9 +174,9 @@ export function loadConfig(env: Record<string, string | undefined>, flagValues: 
 
   return Object.freeze({
     ...s,
-    jwtSecret: s.jwtSecret === '' ? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex') : s.jwtSecret,
+    jwtSecret: s.jwtSecret === '' ? newJwtSecret() : s.jwtSecret,
     jwtSecretGenerated: s.jwtSecret === '',
-    pairingToken: s.pairingToken === '' ? Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url') : s.pairingToken,
+    pairingToken: s.pairingToken === '' ? newPairingToken() : s.pairingToken,
     pairingTokenGenerated: s.pairingToken === '',
     agentCommands: Object.freeze(agentCommands),
     agentModes: Object.freeze(agentModes),

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { newJwtSecret, newPairingToken } from '../config'
 import { StateError } from './db'
 
 export const SECRETS_FILE = 'secrets.json'
@@ -66,8 +67,8 @@ export function keepSecrets(
   const kept = rotate ? {} : readSecrets(file, warnings)
   const jwtSource: SecretSource = given.jwtSecret !== null ? 'set' : kept.jwtSecret !== undefined ? 'kept' : 'new'
   const pairingSource: SecretSource = given.pairingToken !== null ? 'set' : kept.pairingToken !== undefined ? 'kept' : 'new'
-  const jwtSecret = given.jwtSecret ?? kept.jwtSecret ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-  const pairingToken = given.pairingToken ?? kept.pairingToken ?? Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')
+  const jwtSecret = given.jwtSecret ?? kept.jwtSecret ?? newJwtSecret()
+  const pairingToken = given.pairingToken ?? kept.pairingToken ?? newPairingToken()
   if (jwtSource === 'new' || pairingSource === 'new') {
     const onDisk = rotate ? {} : readSecrets(file, [])
     writeSecrets(file, {
