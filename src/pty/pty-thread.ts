@@ -146,9 +146,10 @@ export class TerminalThread {
 
   private end(): void {
     this.ended = true
-    // A thread waiting for room stops waiting.
+    // A thread waiting for room or for its rate stops waiting.
     Atomics.store(this.control, SLOT.closing, 1)
     Atomics.notify(this.control, SLOT.inFlight)
+    Atomics.notify(this.control, SLOT.closing)
   }
 
   private post(message: ToTerminalThread): void {

@@ -38,6 +38,7 @@ try {
 
 let control: Int32Array | undefined
 let pty: Bun.Terminal | undefined
+let pace: ((chars: number) => void) | undefined
 
 function post(message: FromTerminalThread): void {
   postMessage(message)
@@ -51,6 +52,26 @@ function sendOutput(text: string): void {
   for (let queued = Atomics.load(control, SLOT.inFlight); queued > MAX_IN_FLIGHT_CHARS; queued = Atomics.load(control, SLOT.inFlight)) {
     if (Atomics.load(control, SLOT.closing) !== 0) return
     Atomics.wait(control, SLOT.inFlight, queued, 1000)
+  }
+  pace?.(text.length)
+}
+
+/**
+ * A budget of `charsPerSecond` that refills continuously and holds at most one second of it:
+ * output past it makes this thread wait (holding Bun's read loop, as above) until the budget is
+ * back to zero. The program then waits in write(): its output is slowed, never dropped.
+ */
+function outputPace(shared: Int32Array, charsPerSecond: number): (chars: number) => void {
+  let budget = charsPerSecond
+  let refilledAt = performance.now()
+  return (chars) => {
+    const now = performance.now()
+    budget = Math.min(charsPerSecond, budget + ((now - refilledAt) / 1000) * charsPerSecond) - chars
+    refilledAt = now
+    if (budget >= 0) return
+    if (Atomics.load(shared, SLOT.closing) === 0) Atomics.wait(shared, SLOT.closing, 0, (-budget / charsPerSecond) * 1000)
+    budget = 0
+    refilledAt = performance.now()
   }
 }
 
@@ -97,6 +118,7 @@ function spawn(request: SpawnRequest): void {
   Atomics.notify(shared, SLOT.state)
   control = shared
   pty = proc.terminal
+  if (request.outputCharsPerSecond !== undefined) pace = outputPace(shared, request.outputCharsPerSecond)
   void proc.exited.then(async () => {
     // Output written just before the exit may still sit in the PTY: deliver it before the exit.
     // Something that outlived the process (a `nohup cmd &`) keeps the PTY open, hence the bound.

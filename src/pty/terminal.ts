@@ -14,6 +14,12 @@ export type TerminalOptions = {
   cols?: number
   rows?: number
   scrollbackBytes: number
+  /**
+   * Most characters of output taken from the program per second (averaged over a second); past
+   * it the program waits in write() until it is within the rate again. Absent: as fast as the
+   * server takes them.
+   */
+  outputCharsPerSecond?: number
   /** Where a failing listener is reported. */
   logger?: Logger
 }
@@ -70,7 +76,7 @@ export class Terminal {
     this.history = new Scrollback(opts.scrollbackBytes)
     this.exited = new Promise((resolve) => (this.settleExit = resolve))
     this.thread = TerminalThread.spawn(
-      { file: opts.file, args: opts.args, cwd: opts.cwd, env: opts.env, ...this.size, name: opts.env.TERM ?? 'xterm-256color' },
+      { file: opts.file, args: opts.args, cwd: opts.cwd, env: opts.env, ...this.size, name: opts.env.TERM ?? 'xterm-256color', outputCharsPerSecond: opts.outputCharsPerSecond },
       {
         data: (text) => this.emit(text),
         exit: (code, signal) => void this.finish(code, signal),

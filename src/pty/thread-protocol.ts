@@ -12,7 +12,7 @@ export const SLOT = {
   pid: 1,
   /** Characters of output posted to the server and not yet taken by it. */
   inFlight: 2,
-  /** Set by the server when it no longer takes output: a worker waiting for room stops waiting. */
+  /** Set by the server when it no longer takes output: a worker waiting (for room, or for its rate) stops waiting. */
   closing: 3,
   /** Bytes of the spawn error's message (storeSpawnError). */
   errorLength: 4,
@@ -49,6 +49,8 @@ export type SpawnRequest = {
   cols: number
   rows: number
   name: string
+  /** Most characters of output read per second (averaged over a second); absent: as fast as the server takes them. */
+  outputCharsPerSecond?: number
 }
 
 export type ToTerminalThread =

@@ -32,6 +32,17 @@ const KILL_GRACE_MS = 1000
 /** Input typed before the agent's terminal exists is held, up to this much. */
 const MAX_EARLY_INPUT_CHARS = 64 * 1024
 const TERMINAL_SIZE = { cols: 120, rows: 40 }
+/**
+ * Most characters of agent output taken per second; past it the agent waits in write() (its
+ * terminal's thread stops reading), so the output is slowed, never dropped, and every character
+ * still reaches the events. Unbounded, an agent printing as fast as it could (`yes`) kept the
+ * server's thread busy publishing output events (serialising them and writing them to state.db):
+ * other requests took p50 13, p99 184 ms and RSS grew 196 MB (scripts/bench-flood.ts, quiet
+ * machine). Paced at 4 Mi/s: p99 69 ms, +107 MB; at 1 Mi/s: p99 30 ms, +49 MB; at 256 Ki/s (a
+ * command's stream rate): p99 8 ms, +29 MB. An agent's own terminal output is far below 1 Mi/s
+ * (its tools' output is not printed), and a phone cannot show that much anyway.
+ */
+const AGENT_OUTPUT_CHARS_PER_SECOND = 1024 * 1024
 
 type Outcome = { status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>; error: string | null }
 
@@ -178,7 +189,7 @@ export class TaskRun {
     const { args, env } = run
     let terminal: Terminal
     try {
-      terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes, logger: this.deps.logger })
+      terminal = Terminal.spawn({ file, args, cwd: dir, env, ...TERMINAL_SIZE, scrollbackBytes: this.deps.scrollbackBytes, outputCharsPerSecond: AGENT_OUTPUT_CHARS_PER_SECOND, logger: this.deps.logger })
     } catch (error) {
       this.finish({ status: 'failed', error: `Could not start agent ${agent.name} (${file}): ${(error as Error).message}` })
       return null
@@ -190,7 +201,8 @@ export class TaskRun {
     const tail = new OutputTail()
     const detectFailure = agent.detectFailure
     const failures = detectFailure ? new LineWatch((line) => detectFailure(line)) : null
-    // Coalesced like a command's output; an agent's output is not rate-bounded (yet).
+    // Coalesced like a command's output; its rate is bounded by its terminal (above), which slows
+    // the agent rather than leaving output out of the stream as a command's streamer does.
     const output = new OutputStreamer(
       (data) => {
         this.deps.publish(OutputEvent, { taskId: this.taskId, data })

@@ -64,7 +64,9 @@ describe('output rounds', () => {
           expect(status).toBe('completed')
         }
       }
-      await Promise.all(sessions.map(lane))
+      // Three lanes per session (a session runs up to 4 tasks at once): an agent's output is taken
+      // at most 1 Mi characters a second, so each task takes about 4 s whatever the machine.
+      await Promise.all(sessions.flatMap((session) => [session, session, session]).map(lane))
       for (const session of sessions) expect((await call(session, `/api/session/${session.sessionId}`, { method: 'DELETE' })).status).toBe(200)
       // The server collects a second after sessions end; give it that and some.
       await Bun.sleep(3000)

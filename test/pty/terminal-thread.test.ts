@@ -71,6 +71,61 @@ describe("a terminal's thread", () => {
   })
 })
 
+describe("a terminal's output rate", () => {
+  it('slows a program to the rate, and delivers every byte of its output', async () => {
+    const rate = 256 * 1024
+    const total = 1024 * 1024
+    const progress = join(dir, 'paced-progress')
+    const script = join(dir, 'paced-writer.js')
+    // 16 blocks of 64 KiB, recording after each how many were written.
+    writeFileSync(
+      script,
+      `const fs = require('fs')\nconst block = Buffer.alloc(${total / 16}, 'x')\nfor (let n = 1; n <= 16; n++) { fs.writeSync(1, block); fs.writeFileSync(${JSON.stringify(progress)}, String(n)) }\n`,
+    )
+    const terminal = Terminal.spawn({ file: process.execPath, args: [script], cwd: dir, env: buildChildEnv(process.env), scrollbackBytes: 4096, outputCharsPerSecond: rate })
+    let received = 0
+    let firstAt = 0
+    terminal.onData((chunk) => {
+      firstAt ||= performance.now()
+      for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 120) received++
+    })
+    await Bun.sleep(1000)
+    // A second in, the program waits in write(): it has written about a second's budget (256 KiB)
+    // plus what the PTY and one read hold, nowhere near the whole 1 MiB it writes unchecked in
+    // a few ms.
+    expect(written(progress)).toBeLessThan(12)
+    const exit = await terminal.exited
+    const ms = performance.now() - firstAt
+    expect(exit.code).toBe(0)
+    expect(written(progress)).toBe(16)
+    expect(received).toBe(total)
+    // One second's budget at once, the other 768 KiB at 256 KiB/s: at least 3 s; a busy machine
+    // only makes it longer.
+    expect(ms).toBeGreaterThan(2500)
+  })
+
+  it('does not keep a closed terminal waiting for its rate', async () => {
+    const marker = `paced-${process.pid}-${Date.now()}`
+    let chars = 0
+    // 100 characters a second: the first read of `yes` alone is a wait of many seconds.
+    const thread = TerminalThread.spawn(
+      { file: '/usr/bin/yes', args: [marker], cwd: dir, env: buildChildEnv(process.env), cols: 80, rows: 24, name: 'xterm-256color', outputCharsPerSecond: 100 },
+      { data: (text) => (chars += text.length), exit: () => {}, error: () => {} },
+    )
+    for (let i = 0; i < 200 && chars === 0; i++) await Bun.sleep(25)
+    expect(chars).toBeGreaterThan(100)
+    expect(await processesWith(marker)).toEqual([thread.pid])
+    thread.close()
+    // Closed, the thread stops waiting, closes the PTY and the program goes with it (SIGHUP).
+    let left = await processesWith(marker)
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await Bun.sleep(50)
+      left = await processesWith(marker)
+    }
+    expect(left).toEqual([])
+  })
+})
+
 describe('a spawn the server stopped waiting for', () => {
   it('fails the call and leaves no process behind', async () => {
     const marker = `abandoned-${process.pid}-${Date.now()}`
