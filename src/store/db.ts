@@ -3,7 +3,7 @@
  * migrations. Every failure is a StateError whose message is the one line start-up prints.
  */
 import { Database } from 'bun:sqlite'
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
@@ -105,6 +105,7 @@ export function openDatabase(stateDir: string, options: { initialize?: (db: Data
   }
   writePidFile(stateDir)
   try {
+    removeStrays(stateDir)
     chmodSync(path, 0o600)
     db.exec('PRAGMA synchronous = NORMAL')
     db.exec('PRAGMA foreign_keys = ON')
@@ -126,7 +127,7 @@ export function openDatabase(stateDir: string, options: { initialize?: (db: Data
  * 11.0 ms made whole (12 opens each, two rounds, load 4.6). Nothing is lost by skipping the
  * others: the file is only visible under its name once it is complete and synced; a start
  * killed before that leaves a stray `state.db.new-<pid>` and no state.db, so the next start
- * makes it again. `initialize` writes what a new database starts with (the epoch), so the
+ * makes it again (and removes the stray, removeStrays). `initialize` writes what a new database starts with (the epoch), so the
  * open needs no first write (and no WAL header sync). Any failure here falls back to making
  * the file in place, which reports the error as before; if another server linked its file in
  * first (EEXIST), the open below meets that server's lock.
@@ -163,6 +164,23 @@ function createWhole(stateDir: string, path: string, initialize?: (db: Database)
     } catch {
       // A stray temp file is harmless: it is never opened under its name.
     }
+  }
+}
+
+/** What a start killed while making state.db (createWhole) or probing STATE_DIR left, named by its pid. */
+const STRAY_FILE = /^(?:state\.db\.new-(\d+)(?:-journal|-wal|-shm)?|\.write-test-(\d+))$/
+
+/**
+ * Removes what earlier starts left behind when they were killed mid-way: it is never opened
+ * under its name, so it would stay for good. Run once this server holds the lock; a file whose
+ * pid still runs is left to that process.
+ */
+function removeStrays(stateDir: string): void {
+  for (const name of readdirSync(stateDir)) {
+    const match = STRAY_FILE.exec(name)
+    if (!match) continue
+    const pid = Number(match[1] ?? match[2])
+    if (pid !== process.pid && !alive(pid)) rmSync(join(stateDir, name), { force: true })
   }
 }
 

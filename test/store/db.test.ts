@@ -45,6 +45,28 @@ describe('state.db', () => {
     }
   })
 
+  it('removes what starts killed mid-way left, and not what a running process is making', async () => {
+    using scratch = scratchState()
+    mkdirSync(scratch.stateDir, { mode: 0o700 })
+    // A pid that no longer runs (the child's, reaped) and one that does (the child still running).
+    const ended = Bun.spawn(['true'])
+    await ended.exited
+    const running = Bun.spawn(['sleep', '30'])
+    try {
+      const strays = [`state.db.new-${ended.pid}`, `state.db.new-${ended.pid}-journal`, `.write-test-${ended.pid}`]
+      const kept = [`state.db.new-${running.pid}`, 'state.db.new-notes.txt']
+      for (const name of [...strays, ...kept]) writeFileSync(join(scratch.stateDir, name), 'left behind')
+      const state = openState(scratch.stateDir)
+      try {
+        expect(readdirSync(scratch.stateDir).sort()).toEqual(['server.pid', 'state.db', 'state.db-wal', ...kept].sort())
+      } finally {
+        state.close()
+      }
+    } finally {
+      running.kill()
+    }
+  })
+
   it('tightens an existing STATE_DIR to 0700', () => {
     using scratch = scratchState()
     mkdirSync(scratch.stateDir, { mode: 0o755 })
