@@ -7,7 +7,7 @@
  *
  * Usage: bun scripts/bench-conversations.ts [--binary dist/cockpit-coder] [--quick]
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startBenchServer } from './bench-server'
@@ -68,7 +68,8 @@ function startProbe(baseUrl: string) {
 
 export async function benchConversations(options: { binary: string; quick?: boolean }): Promise<ConversationsBench> {
   const root = join(import.meta.dir, '..')
-  const monitorFile = join(mkdtempSync(join(tmpdir(), 'cockpit-loop-')), 'loop.json')
+  const monitorDir = mkdtempSync(join(tmpdir(), 'cockpit-loop-'))
+  const monitorFile = join(monitorDir, 'loop.json')
   // From source with the loop monitor preloaded: only code inside the server can time its own loop.
   const server = await startBenchServer([process.execPath, '--preload', join(root, 'scripts', 'bench-loop-monitor.ts'), join(root, 'src', 'main.ts')], {
     APPROVAL_POLICY: 'ask',
@@ -184,6 +185,7 @@ export async function benchConversations(options: { binary: string; quick?: bool
     }
   } finally {
     server.stop()
+    rmSync(monitorDir, { recursive: true, force: true })
   }
 }
 

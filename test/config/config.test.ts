@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'bun:test'
-import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs as nodeParseArgs } from 'node:util'
@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, parseArgs, usage } from '../../src/config'
 import { argSpec, parsePlainArgs } from '../../src/config/config'
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-config-')))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const base = { REPO_ALLOWLIST: dir }
 
 function configError(env: Record<string, string>): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { createServer, type AddressInfo } from 'node:net'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compiledBinary, startBinary } from '../fixtures/binary'
@@ -8,10 +8,14 @@ import { compiledBinary, startBinary } from '../fixtures/binary'
 async function runBinary(args: string[], env: Record<string, string> = {}) {
   const bin = await compiledBinary()
   const cwd = mkdtempSync(join(tmpdir(), 'cockpit-empty-'))
-  const started = performance.now()
-  const proc = Bun.spawn([bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env }, stdout: 'pipe', stderr: 'pipe' })
-  const code = await proc.exited
-  return { code, ms: performance.now() - started, stdout: await new Response(proc.stdout).text(), stderr: await new Response(proc.stderr).text() }
+  try {
+    const started = performance.now()
+    const proc = Bun.spawn([bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env }, stdout: 'pipe', stderr: 'pipe' })
+    const code = await proc.exited
+    return { code, ms: performance.now() - started, stdout: await new Response(proc.stdout).text(), stderr: await new Response(proc.stderr).text() }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
 }
 
 /** Local addresses of the TCP sockets listening on `port`, from /proc/net/tcp{,6}. */

@@ -16,6 +16,7 @@ const GONE_WITHIN_MS = 15_000
 
 let server: Binary
 let daemonizer: string
+let daemonizerDir: string | undefined
 const markers: string[] = []
 const marker = (what: string) => {
   const made = uniqueMarker(what)
@@ -27,7 +28,8 @@ beforeAll(async () => {
   const { mkdtempSync, realpathSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
-  daemonizer = writeDaemonizer(realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-procs-'))))
+  daemonizerDir = realpathSync(mkdtempSync(join(tmpdir(), 'cockpit-procs-')))
+  daemonizer = writeDaemonizer(daemonizerDir)
   server = await startBinary({
     env: {
       CMD_ALLOWLIST: `sh ${daemonizer} *`,
@@ -40,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   killMarked(markers)
   await server?.[Symbol.asyncDispose]()
+  if (daemonizerDir) (await import('node:fs')).rmSync(daemonizerDir, { recursive: true, force: true })
 }, 15_000)
 
 describe('a process that escapes with setsid', () => {
