@@ -114,12 +114,13 @@ export class TerminalThread {
     const worker = takeThread()
     worker.postMessage({ type: 'spawn', control, ...request } satisfies ToTerminalThread)
     Atomics.wait(shared, SLOT.state, SPAWN_PENDING, timeoutMs)
-    // The next terminal's thread starts now, off this one's path.
-    warmTerminalThread()
     // Stop waiting in one step with the worker's answer: a spawn that lands after it sees
-    // SPAWN_ABANDONED and kills its process instead of leaving it to nobody.
+    // SPAWN_ABANDONED and kills its process instead of leaving it to nobody. At once: starting the
+    // next thread first (below) took milliseconds in which a late answer still counted.
     const answered = Atomics.compareExchange(shared, SLOT.state, SPAWN_PENDING, SPAWN_ABANDONED)
     const state = answered === SPAWN_PENDING ? SPAWN_ABANDONED : answered
+    // The next terminal's thread starts now, off this one's path.
+    warmTerminalThread()
     if (state === SPAWN_FAILED) throw spawnError(shared)
     if (state !== SPAWNED) {
       void worker.terminate()
