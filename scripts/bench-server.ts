@@ -16,7 +16,9 @@ export type BenchServer = {
   startMs: number
   pair(repo?: string): Promise<{ sessionId: string; token: string }>
   rssKiB(): number
+  /** SIGKILLs the server and removes its temp dir; `exited` settles once the process is gone. */
   stop(): void
+  exited: Promise<unknown>
   /** Sends a signal to the server process (the loop monitor listens to SIGUSR1/SIGUSR2). */
   signal(signal: NodeJS.Signals): void
 }
@@ -92,6 +94,7 @@ export async function startBenchServer(binary: string | string[], env: Record<st
       return (await response.json()) as { sessionId: string; token: string }
     },
     rssKiB: () => rssKiBOf(proc.pid),
+    exited: proc.exited,
     signal: (signal) => proc.kill(signal),
     stop() {
       proc.kill('SIGKILL')

@@ -1,6 +1,8 @@
 /**
  * Start to healthy: spawn until GET /healthz answers 200, the compiled binary against a compiled
- * minimal Elysia app (same flags: --bytecode), alternating, several runs each.
+ * minimal Elysia app (same flags: --bytecode), alternating, several runs each. Each start begins
+ * once the process before it is gone: a killed process's teardown otherwise overlaps the next
+ * start on one of the two cores.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,6 +27,7 @@ async function startMinimal(binary: string): Promise<number> {
     return performance.now() - started
   } finally {
     proc.kill('SIGKILL')
+    await proc.exited
   }
 }
 
@@ -34,7 +37,9 @@ export async function benchStart(options: { binary: string; runs?: number }): Pr
   try {
     const minimal = compileMinimal(dir)
     await startMinimal(minimal) // page cache, as for the server below
-    ;(await startBenchServer(options.binary)).stop()
+    const first = await startBenchServer(options.binary)
+    first.stop()
+    await first.exited
     const oursMs: number[] = []
     const minimalMs: number[] = []
     for (let run = 0; run < runs; run++) {
@@ -42,6 +47,7 @@ export async function benchStart(options: { binary: string; runs?: number }): Pr
         const server = await startBenchServer(options.binary)
         oursMs.push(server.startMs)
         server.stop()
+        await server.exited
       }
       if (run % 2 === 0) {
         await ours()
