@@ -127,10 +127,10 @@ export function openDatabase(stateDir: string, options: { initialize?: (db: Data
  * 11.0 ms made whole (12 opens each, two rounds, load 4.6). Nothing is lost by skipping the
  * others: the file is only visible under its name once it is complete and synced; a start
  * killed before that leaves a stray `state.db.new-<pid>` and no state.db, so the next start
- * makes it again (and removes the stray, removeStrays). `initialize` writes what a new database starts with (the epoch), so the
- * open needs no first write (and no WAL header sync). Any failure here falls back to making
- * the file in place, which reports the error as before; if another server linked its file in
- * first (EEXIST), the open below meets that server's lock.
+ * makes it again (and removeStrays removes the stray). `initialize` writes what a new database
+ * starts with (the epoch), so the open needs no first write (and no WAL header sync). Any
+ * failure here falls back to making the file in place, which reports the error as before; if
+ * another server linked its file in first (EEXIST), the open below meets that server's lock.
  */
 function createWhole(stateDir: string, path: string, initialize?: (db: Database) => void): void {
   const temp = `${path}.new-${process.pid}`
