@@ -21,10 +21,11 @@ const MAX_EVENT_CHARS = 16 * 1024
 const AGENT_OUTPUT_RATE = 1024 * 1024
 const FINITE_FLOOD_CHARS = 6_000_000
 /**
- * What RSS may grow by over idle while an agent floods for 8 s. Measured on a 2-core machine: it
- * plateaus at +50-80 MB with nobody watching and +90-220 MB with a client reading about 30 MB/s of
- * events (garbage the GC has not returned yet), 357 MB once under load. Keeping what was streamed
- * adds the flood's whole volume (30-80 MB/s) on top of that garbage.
+ * What RSS may grow by over idle while an agent floods for 8 s. Measured on a 2-core machine
+ * before agent output was paced: +50-80 MB with nobody watching and +90-220 MB with a client
+ * reading about 30 MB/s of events (garbage the GC had not returned yet), 357 MB once under load;
+ * paced at 1 Mi characters a second, +45-50 MB. Keeping what was streamed adds the flood's whole
+ * volume on top of that garbage.
  */
 const RSS_GROWTH_LIMIT_KIB = 1024 * 1024
 const FLOOD_MS = 8000
