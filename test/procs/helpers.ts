@@ -14,9 +14,10 @@ export type Binary = Awaited<ReturnType<typeof startBinary>>
  * `sh daemonize.sh MARKER` starts `sh -c '<loop>' MARKER` in a session of its own and returns
  * once it runs: the daemon outlives the command, its terminal and its agent, and ignores SIGHUP and
  * SIGTERM (as a careless daemon does), so only SIGKILL stops it. The marker is the daemon's $0,
- * so `ps` shows it.
+ * so `ps` shows it. Its ready file is made beside the script, in the test's own temp dir: a test
+ * that ends the session as soon as the daemon runs kills the starter before it removes the file.
  */
-const DAEMONIZE = `ready="\${TMPDIR:-/tmp}/$1.ready"
+const DAEMONIZE = `ready="$(dirname "$0")/$1.ready"
 setsid sh -c 'trap "" HUP TERM; : > "$1"; while :; do sleep 1; done' "$1" "$ready" </dev/null >/dev/null 2>&1 &
 # Returns once the daemon runs in its own session: a group kill of the starter can no longer reach it.
 while [ ! -e "$ready" ]; do sleep 0.05; done
