@@ -3,11 +3,14 @@
  * against a bare Bun.serve answering the same JSON, driven by wrk -t1 -c64 in its own native
  * process. A generator inside this process (fetch) topped out near 25 000 req/s on two cores and
  * made both servers look alike. Runs alternate between the two servers; each run's ratio counts.
+ * A third server in the same rounds, a one-route Elysia app with `@elysiajs/cors` alone
+ * (bench-cors-app.ts), shows how close to bare the stack itself can get.
  */
+import { join } from 'node:path'
 import { readListeningUrl, startBenchServer } from './bench-server'
 import { median } from './bench-stats'
 
-export type HttpBench = { generator: string; runs: number; seconds: number; oursRps: number[]; bareRps: number[]; ratios: number[] }
+export type HttpBench = { generator: string; runs: number; seconds: number; oursRps: number[]; bareRps: number[]; ratios: number[]; corsAppRps: number[]; corsAppRatios: number[] }
 
 const CONNECTIONS = 64
 
@@ -42,10 +45,18 @@ async function fetchRps(url: string, headers: Record<string, string>, seconds: n
   return done / ((performance.now() - started) / 1000)
 }
 
-async function bareServer(body: string): Promise<{ url: string; stop: () => void }> {
+async function referenceServer(argv: string[], what: string): Promise<{ url: string; stop: () => void }> {
+  const proc = Bun.spawn([process.execPath, ...argv], { stdout: 'pipe', stderr: 'inherit' })
+  return { url: await readListeningUrl(proc.stdout.getReader(), what), stop: () => proc.kill('SIGKILL') }
+}
+
+function bareServer(body: string): Promise<{ url: string; stop: () => void }> {
   const script = `const body = ${JSON.stringify(body)}; const s = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(body, { headers: { 'content-type': 'application/json' } }) }); console.log('listening on http://127.0.0.1:' + s.port)`
-  const proc = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'inherit' })
-  return { url: await readListeningUrl(proc.stdout.getReader(), 'bare server'), stop: () => proc.kill('SIGKILL') }
+  return referenceServer(['-e', script], 'bare server')
+}
+
+function corsAppServer(body: string): Promise<{ url: string; stop: () => void }> {
+  return referenceServer([join(import.meta.dir, 'bench-cors-app.ts'), body], 'Elysia app with @elysiajs/cors')
 }
 
 export async function benchHttp(options: { binary: string; runs?: number; seconds?: number; log?: (line: string) => void }): Promise<HttpBench> {
@@ -64,28 +75,38 @@ export async function benchHttp(options: { binary: string; runs?: number; second
     const headers = { authorization: `Bearer ${session.token}` }
     const sample = await (await fetch(url, { headers })).text()
     const bare = await bareServer(sample)
+    const corsApp = await corsAppServer(sample)
     try {
       const bareUrl = `${bare.url}/api/session/${session.sessionId}`
-      // Warm both (JIT, connection set-up), then alternate which side goes first.
-      if (wrk) {
-        wrkRps(url, headers, 1)
-        wrkRps(bareUrl, headers, 1)
-      }
+      const corsAppUrl = `${corsApp.url}/api/session/${session.sessionId}`
+      // Warm all three (JIT, connection set-up), then alternate which goes first.
+      if (wrk) for (const warm of [url, bareUrl, corsAppUrl]) wrkRps(warm, headers, 1)
       const oursRps: number[] = []
       const bareRps: number[] = []
+      const corsAppRps: number[] = []
+      const sides = [
+        async () => oursRps.push(await measure(url, headers)),
+        async () => bareRps.push(await measure(bareUrl, headers)),
+        async () => corsAppRps.push(await measure(corsAppUrl, headers)),
+      ]
       for (let run = 0; run < runs; run++) {
-        if (run % 2 === 0) {
-          oursRps.push(await measure(url, headers))
-          bareRps.push(await measure(bareUrl, headers))
-        } else {
-          bareRps.push(await measure(bareUrl, headers))
-          oursRps.push(await measure(url, headers))
-        }
+        for (const side of run % 2 === 0 ? sides : [...sides].reverse()) await side()
       }
       const ratios = oursRps.map((o, i) => o / bareRps[i]!)
-      return { generator: wrk ? `wrk -t1 -c${CONNECTIONS}, ${seconds} s per run` : `fetch from the bench process (wrk missing), ${CONNECTIONS} in flight`, runs, seconds, oursRps, bareRps, ratios }
+      const corsAppRatios = corsAppRps.map((c, i) => c / bareRps[i]!)
+      return {
+        generator: wrk ? `wrk -t1 -c${CONNECTIONS}, ${seconds} s per run` : `fetch from the bench process (wrk missing), ${CONNECTIONS} in flight`,
+        runs,
+        seconds,
+        oursRps,
+        bareRps,
+        ratios,
+        corsAppRps,
+        corsAppRatios,
+      }
     } finally {
       bare.stop()
+      corsApp.stop()
     }
   } finally {
     ours.stop()

@@ -83,6 +83,13 @@ const rows: [string, string, string, string, string][] = [
     held(httpRatio >= 0.8),
   ],
   [
+    'for that row: a one-route Elysia app with `@elysiajs/cors` alone vs bare Bun.serve (same rounds)',
+    `${f(median(http.corsAppRps))} vs ${f(median(http.bareRps))} req/s`,
+    `${spread(http.corsAppRatios)}x`,
+    '',
+    '',
+  ],
+  [
     'GET /api/git/diff, 10 files changed, vs `git diff HEAD`',
     `${f(median(git.diffOursMs))} vs ${f(median(git.diffGitMs))} ms`,
     `${spread(diffRatios)}x`,
