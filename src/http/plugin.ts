@@ -50,13 +50,40 @@ function loggedPath(url: string): string {
 }
 
 /**
+ * @elysiajs/cors as this server configures it (also the bench's reference app,
+ * scripts/bench-cors-app.ts). It is the stack's choice, and the largest fixed cost of a request:
+ * measured as the server's best CPU per request under wrk, a one-route Elysia app took 14.1 µs,
+ * the same with this plugin 17.1 (bare Bun.serve 12.8): its request hook, and four headers on
+ * every answer (vary, allow-methods, allow-headers, expose-headers). A hand-written replacement
+ * was tried and dropped to keep the plugin users asked for. Given the origins as one Set lookup
+ * and the methods as a string, it at least walks no list and joins nothing per request.
+ */
+export function corsFor(allowedOrigins: readonly string[]) {
+  const origins = new Set(allowedOrigins)
+  const plugin = cors({
+    // The exact origins of CORS_ORIGINS, as the list form matched them, in one lookup.
+    origin: (request: Request) => origins.has(request.headers.get('origin') ?? ''),
+    methods: 'GET, POST, DELETE, OPTIONS',
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    // A fixed list: the plugin's default (true) echoes the request's header names back.
+    exposeHeaders: ['WWW-Authenticate'],
+    credentials: false,
+    maxAge: 600,
+  })
+  // The plugin's request hook is synchronous, but Elysia judges hooks by their source, and its
+  // `return handleOption(...)` reads as maybe-async: every route was compiled as an async
+  // function awaiting it. Said once here (HookContainer.isAsync is Elysia's own field for it).
+  for (const hook of plugin.event.request ?? []) hook.isAsync = false
+  return plugin
+}
+
+/**
  * Everything that applies to every request: Host and Origin checks, JSON bodies whatever the
  * Content-Type, the body bound, the error model and the request log. Used once, globally.
  */
 export function createHttpPlugin({ config, logger }: HttpDeps) {
   const allowedHosts = [...config.allowedHosts, ...(config.publicUrl ? [config.publicUrl.hostname.toLowerCase()] : [])]
   const hostAllowed = hostJudge(allowedHosts)
-  const corsOrigins = new Set(config.corsOrigins)
 
   /** The 403 a request gets for its Host, or a WebSocket upgrade for its Origin; else undefined. */
   const refuse = (request: Request, upgrade: boolean): Response | undefined => {
@@ -81,28 +108,8 @@ export function createHttpPlugin({ config, logger }: HttpDeps) {
     logger.info('request', { method: request.method, path: loggedPath(request.url), status, ms: Math.round((performance.now() - started) * 10) / 10 })
     return answer
   }
-  // @elysiajs/cors is the stack's choice, and the largest fixed cost of a request: measured as the
-  // server's best CPU per request under wrk, a one-route Elysia app took 14.1 µs, the same with
-  // this plugin 17.1 (bare Bun.serve 12.8): its request hook, and four headers on every answer
-  // (vary, allow-methods, allow-headers, expose-headers). A hand-written replacement was tried and
-  // dropped to keep the plugin users asked for. Given the origins as one Set lookup and the
-  // methods as a string, it at least walks no list and joins nothing per request.
-  const corsPlugin = cors({
-    // The exact origins of CORS_ORIGINS, as the list form matched them, in one lookup.
-    origin: (request: Request) => corsOrigins.has(request.headers.get('origin') ?? ''),
-    methods: 'GET, POST, DELETE, OPTIONS',
-    allowedHeaders: ['Authorization', 'Content-Type'],
-    // A fixed list: the plugin's default (true) echoes the request's header names back.
-    exposeHeaders: ['WWW-Authenticate'],
-    credentials: false,
-    maxAge: 600,
-  })
-  // The plugin's request hook is synchronous, but Elysia judges hooks by their source, and its
-  // `return handleOption(...)` reads as maybe-async: every route was compiled as an async
-  // function awaiting it. Said once here (HookContainer.isAsync is Elysia's own field for it).
-  for (const hook of corsPlugin.event.request ?? []) hook.isAsync = false
   return new Elysia({ name: 'http' })
-    .use(corsPlugin)
+    .use(corsFor(config.corsOrigins))
     // Host and Origin checks and the request log wrap the whole handler, once per request: as an
     // onRequest plus an onAfterResponse hook they cost more than the log line itself (Elysia
     // compiles an awaited call into every route for the first and queues a setImmediate per
