@@ -2,9 +2,10 @@
  * Authenticated GET /api/session/{id} of the compiled binary (default settings: request logs on)
  * against a bare Bun.serve answering the same JSON, driven by wrk -t1 -c64 in its own native
  * process. A generator inside this process (fetch) topped out near 25 000 req/s on two cores and
- * made both servers look alike. Runs alternate between the two servers; each run's ratio counts.
- * A third server in the same rounds, a one-route Elysia app with `@elysiajs/cors` alone
- * (bench-cors-app.ts), shows how close to bare the stack itself can get.
+ * made both servers look alike. A third server in the same rounds, a one-route Elysia app with
+ * `@elysiajs/cors` alone (bench-cors-app.ts), shows how close to bare the stack itself can get.
+ * Each round measures the three one after another, in turn forwards and backwards; each round's
+ * ratios count.
  */
 import { join } from 'node:path'
 import { readListeningUrl, startBenchServer } from './bench-server'
