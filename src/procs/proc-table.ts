@@ -66,3 +66,13 @@ export function environOf(pid: number): string[] | null {
   }
   return raw.length === 0 ? null : raw.split('\0')
 }
+
+/** Whether `pid` names a running process (EPERM: it runs, as another user). */
+export function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM'
+  }
+}

@@ -5,6 +5,7 @@
 import { Database } from 'bun:sqlite'
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { processRunning } from '../procs'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
 export class StateError extends Error {}
@@ -49,15 +50,6 @@ function readPid(stateDir: string): number | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return codeOf(error) === 'EPERM'
-  }
-}
-
 function busy(error: unknown): boolean {
   const code = codeOf(error)
   return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED'
@@ -66,11 +58,11 @@ function busy(error: unknown): boolean {
 function refuseSecondServer(stateDir: string): never {
   // The holder writes its pid right after it took the lock; give a server that is just starting a moment.
   let pid = readPid(stateDir)
-  for (let i = 0; i < 20 && (pid === null || pid === process.pid || !alive(pid)); i++) {
+  for (let i = 0; i < 20 && (pid === null || pid === process.pid || !processRunning(pid)); i++) {
     Bun.sleepSync(25)
     pid = readPid(stateDir)
   }
-  const who = pid !== null && alive(pid) ? `pid ${pid}` : 'another process'
+  const who = pid !== null && processRunning(pid) ? `pid ${pid}` : 'another process'
   throw new StateError(`STATE_DIR: ${stateDir} is in use by another Cockpit Coder server (${who}); stop it or use another STATE_DIR.`)
 }
 
@@ -180,7 +172,7 @@ function removeStrays(stateDir: string): void {
     const match = STRAY_FILE.exec(name)
     if (!match) continue
     const pid = Number(match[1] ?? match[2])
-    if (pid !== process.pid && !alive(pid)) rmSync(join(stateDir, name), { force: true })
+    if (pid !== process.pid && !processRunning(pid)) rmSync(join(stateDir, name), { force: true })
   }
 }
 
