@@ -109,6 +109,38 @@ describe('state.db', () => {
     }
   })
 
+  it('migrates a version 2 database to a rowid event_batches, keeping its kept events for resume', () => {
+    using scratch = scratchState()
+    mkdirSync(scratch.stateDir, { mode: 0o700 })
+    const v2 = new Database(join(scratch.stateDir, 'state.db'), { create: true })
+    v2.exec(MIGRATIONS[0]!)
+    v2.exec(MIGRATIONS[1]!)
+    v2.exec('PRAGMA user_version = 2')
+    v2.exec("INSERT INTO sessions VALUES ('s1', '/repo', NULL, 'direct', 1, 9999999999999, 9999999999999, 1)")
+    const batch = (first: number, last: number) =>
+      JSON.stringify(Array.from({ length: last - first + 1 }, (_, i) => ({ seq: first + i, type: 'output', ts: 'a', data: `line ${first + i}` })))
+    v2.query('INSERT INTO event_batches VALUES (?, ?, ?, ?)').run('s1', 1, 3, batch(1, 3))
+    v2.query('INSERT INTO event_batches VALUES (?, ?, ?, ?)').run('s1', 4, 5, batch(4, 5))
+    v2.exec("INSERT INTO event_seqs VALUES ('s1', 5, NULL)")
+    v2.close()
+    const state = openState(scratch.stateDir)
+    try {
+      expect(state.db.query('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION })
+      const table = state.db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'event_batches'").get() as { sql: string }
+      expect(table.sql).not.toContain('WITHOUT ROWID')
+      const kept = state.events.forSession('s1').load()
+      expect(kept.lastSeq).toBe(5)
+      expect(kept.events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5])
+      // The key and the cascade came along: a batch replaces its namesake, and a session's rows go with it.
+      state.db.query('INSERT OR REPLACE INTO event_batches VALUES (?, ?, ?, ?)').run('s1', 4, 5, batch(4, 5))
+      expect(state.db.query('SELECT COUNT(*) AS n FROM event_batches').get()).toEqual({ n: 2 })
+      state.db.exec("DELETE FROM sessions WHERE id = 's1'")
+      expect(state.db.query('SELECT COUNT(*) AS n FROM event_batches').get()).toEqual({ n: 0 })
+    } finally {
+      state.close()
+    }
+  })
+
   it('refuses a database from a newer schema with one line naming both versions', () => {
     using scratch = scratchState()
     openState(scratch.stateDir).close()
