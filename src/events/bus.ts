@@ -40,10 +40,15 @@ export interface EventLog {
   forget(sessionId: string): void
 }
 
-/** What an event holds in the ring, counted by its text (an output chunk's data, a message's content). */
-function eventBytes(event: BusEvent): number {
+/** The length of an event's text (an output chunk's data, a message's content); 0 for one without. */
+export function eventTextLength(event: BusEvent): number {
   const text = 'data' in event ? event.data : 'content' in event ? event.content : null
-  return typeof text === 'string' ? text.length * 2 + 256 : 256
+  return typeof text === 'string' ? text.length : 0
+}
+
+/** What an event holds in the ring, counted by its text. */
+function eventBytes(event: BusEvent): number {
+  return eventTextLength(event) * 2 + 256
 }
 
 export class EventBus {

@@ -1,4 +1,4 @@
-export { EventBus, EventHub, DEFAULT_RING_LIMITS } from './bus'
+export { EventBus, EventHub, DEFAULT_RING_LIMITS, eventTextLength } from './bus'
 export type { BusEvent, EventListener, ReplayResult, RingLimits, EventLog, SessionEventLog } from './bus'
 export { defineEvent, isEvent } from './define'
 export type { EventDefinition, EventFields, EventOf, EventPayload } from './define'

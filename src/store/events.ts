@@ -1,9 +1,12 @@
 import type { Database, Statement } from 'bun:sqlite'
-import type { BusEvent, EventLog, SessionEventLog } from '../events'
+import { eventTextLength, type BusEvent, type EventLog, type SessionEventLog } from '../events'
 import type { WriteBehind } from './write-behind'
 
 /** How far past the last written seq a session starts after a lost batch: more than a batch can hold. */
 const LOST_BATCH_SEQ_SKIP = 1_000_000
+
+/** What an event costs in a batch beyond its text (its JSON keys, ids and date), in characters. */
+const EVENT_OVERHEAD_CHARS = 100
 
 /** Written slots at the head of a session's queue are cut off once they are this many and half of it. */
 const COMPACT_QUEUE_HEAD = 1024
@@ -13,7 +16,14 @@ const COMPACT_QUEUE_HEAD = 1024
  * skipped by moving `head` (they are in seq order), not by filtering the queue: an append is a
  * push, whatever the burst, and the queue never holds much more than the ring.
  */
-type PendingSession = { queue: BusEvent[]; head: number; trimFrom: number; trimmed: boolean }
+type PendingSession = {
+  queue: BusEvent[]
+  head: number
+  /** Where the batch being written ends in `queue`: events queued after it began wait for the next batch. */
+  batchEnd: number
+  trimFrom: number
+  trimmed: boolean
+}
 
 /**
  * Each session's kept events in state.db, written behind in batches (see WriteBehind): event
@@ -29,6 +39,7 @@ export class SqliteEventLog implements EventLog {
   private readonly sessions = new Map<string, PendingSession>()
   private readonly insertBatch: Statement
   private readonly saveSeq: Statement
+  private readonly saveWrittenSeq: Statement
   private readonly trimBatches: Statement
   private readonly readBatches: Statement
   private readonly readSeq: Statement
@@ -44,6 +55,7 @@ export class SqliteEventLog implements EventLog {
       `INSERT INTO event_seqs (session_id, last_seq, open_from) VALUES (?1, ?2, NULL)
        ON CONFLICT (session_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq), open_from = NULL`,
     )
+    this.saveWrittenSeq = db.query('UPDATE event_seqs SET last_seq = MAX(last_seq, ?2) WHERE session_id = ?1')
     this.openBatch = db.query(
       `INSERT INTO event_seqs (session_id, last_seq, open_from) SELECT ?1, ?2 - 1, ?2 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?1)
        ON CONFLICT (session_id) DO UPDATE SET open_from = excluded.open_from`,
@@ -52,7 +64,7 @@ export class SqliteEventLog implements EventLog {
     this.readBatches = db.query('SELECT body FROM event_batches WHERE session_id = ? ORDER BY first_seq')
     this.readSeq = db.query('SELECT last_seq, open_from FROM event_seqs WHERE session_id = ?')
     this.sessionExists = db.query('SELECT 1 AS found FROM sessions WHERE id = ?')
-    writeBehind.register(() => this.flush())
+    writeBehind.register((budget, fresh) => this.flush(budget, fresh))
   }
 
   forSession(sessionId: string): SessionEventLog {
@@ -84,6 +96,7 @@ export class SqliteEventLog implements EventLog {
         while (pending.head < queue.length && queue[pending.head]!.seq < seq) pending.head++
         if (pending.head >= COMPACT_QUEUE_HEAD && pending.head * 2 >= queue.length) {
           pending.queue = queue.slice(pending.head)
+          pending.batchEnd = Math.max(0, pending.batchEnd - pending.head)
           pending.head = 0
         }
         this.writeBehind.schedule()
@@ -98,33 +111,56 @@ export class SqliteEventLog implements EventLog {
   private pendingOf(sessionId: string): PendingSession {
     let pending = this.sessions.get(sessionId)
     if (!pending) {
-      pending = { queue: [], head: 0, trimFrom: 0, trimmed: false }
+      pending = { queue: [], head: 0, batchEnd: 0, trimFrom: 0, trimmed: false }
       this.sessions.set(sessionId, pending)
     }
     return pending
   }
 
   /**
-   * Runs inside WriteBehind's transaction. Events the ring already dropped are not written, and a
-   * session that ended while its events waited has no row any more: its batch is skipped rather
-   * than failing the transaction on the foreign key.
+   * Runs inside WriteBehind's transaction and writes about `budget` characters of events at most
+   * (at least one event) of the batch that began with the `fresh` call; true when some of that
+   * batch is left. A session's events cut short stay an open batch: the written part counts for
+   * the seq, and a crash before the rest is written is a gap as before. Events the ring already
+   * dropped are not written, and a session that ended while its events waited has no row any
+   * more: its batch is skipped rather than failing the transaction on the foreign key.
    */
-  private flush(): void {
+  private flush(budget: number, fresh: boolean): boolean {
+    let left = budget
+    let more = false
     for (const [sessionId, pending] of this.sessions) {
       const { queue, head, trimmed, trimFrom } = pending
+      if (fresh) pending.batchEnd = queue.length
       if (queue.length === 0 && !trimmed) continue
-      // Every queued event counts for the seq, even one the ring dropped before it was written.
-      const lastQueued = queue.at(-1)
-      pending.queue = []
-      pending.head = 0
       pending.trimmed = false
-      if (this.sessionExists.get(sessionId) === null) continue
-      if (head < queue.length) {
-        const kept = head === 0 ? queue : queue.slice(head)
+      if (this.sessionExists.get(sessionId) === null) {
+        pending.queue = []
+        pending.head = 0
+        pending.batchEnd = 0
+        continue
+      }
+      let end = head
+      if (head < pending.batchEnd && left > 0) {
+        do left -= EVENT_OVERHEAD_CHARS + eventTextLength(queue[end++]!)
+        while (end < pending.batchEnd && left > 0)
+        const kept = head === 0 && end === queue.length ? queue : queue.slice(head, end)
         this.insertBatch.run(sessionId, kept[0]!.seq, kept.at(-1)!.seq, JSON.stringify(kept))
       }
-      if (lastQueued) this.saveSeq.run(sessionId, lastQueued.seq)
+      if (end < queue.length) {
+        // The rest waits for the next transaction (or batch); the batch stays open until it is written.
+        if (end > head) this.saveWrittenSeq.run(sessionId, queue[end - 1]!.seq)
+        pending.head = end
+        if (end < pending.batchEnd) more = true
+      } else {
+        // Every queued event counts for the seq, even one the ring dropped before it was written.
+        const lastQueued = queue.at(-1)
+        pending.queue = []
+        pending.head = 0
+        pending.batchEnd = 0
+        if (lastQueued) this.saveSeq.run(sessionId, lastQueued.seq)
+      }
       if (trimmed) this.trimBatches.run(sessionId, trimFrom)
     }
+    return more
   }
 }

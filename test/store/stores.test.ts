@@ -3,6 +3,8 @@ import { EventHub, DEFAULT_RING_LIMITS, OutputEvent } from '../../src/events'
 import { TaskPatchEvent, TaskStatusEvent } from '../../src/tasks/events'
 import { MemorySessionStore } from '../../src/session'
 import { openState, type State } from '../../src/store'
+import { SqliteEventLog } from '../../src/store/events'
+import { WriteBehind } from '../../src/store/write-behind'
 import { MemoryApprovalStore, MemoryConversationStore, type ApprovalRecord, type ApprovalStore, type ConversationStore } from '../../src/tasks/conversation-store'
 import type { TaskRecord } from '../../src/tasks'
 import { scratchState } from './helpers'
@@ -159,6 +161,100 @@ describe('events in state.db', () => {
     const bus = new EventHub(state.epoch, limits, undefined, state.events).forSession(session.id)
     expect(bus.replay(2, state.epoch).status).toBe('gap')
     expect(bus.replay(7, state.epoch).events.map((e) => e.seq)).toEqual([8, 9, 10, 11, 12])
+    state.close()
+  })
+
+  it('writes a burst larger than a slice in several transactions, the event loop turning in between, every event in order', async () => {
+    using scratch = scratchState()
+    const state = openState(scratch.stateDir)
+    const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
+    const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, state.events)
+    // 12 chunks of 64 Ki characters (the ring keeps them all): three slices of 256 Ki at least.
+    const chunk = 'y'.repeat(64 * 1024)
+    for (let i = 0; i < 12; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: chunk })
+    const seqRow = () => state.db.query('SELECT last_seq, open_from FROM event_seqs WHERE session_id = ?').get(session.id) as { last_seq: number; open_from: number | null }
+    const rowCount = () => (state.db.query('SELECT COUNT(*) AS n FROM event_batches').get() as { n: number }).n
+    // Polled on every turn of the event loop: a count between none and all was seen by code that
+    // ran between two of the transactions.
+    const seen = new Set<number>()
+    for (let turns = 0; turns < 100_000 && seqRow().open_from !== null; turns++) {
+      seen.add(rowCount())
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(seqRow()).toEqual({ last_seq: 12, open_from: null })
+    const rows = state.db.query('SELECT first_seq AS first, last_seq AS last, length(body) AS size FROM event_batches ORDER BY first_seq').all() as { first: number; last: number; size: number }[]
+    expect(rows.length).toBeGreaterThanOrEqual(3)
+    expect([...seen].some((n) => n > 0 && n < rows.length)).toBe(true)
+    expect(rows[0]!.first).toBe(1)
+    expect(rows.at(-1)!.last).toBe(12)
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.first).toBe(rows[i - 1]!.last + 1)
+    // A slice goes over its budget by one event at most.
+    for (const row of rows) expect(row.size).toBeLessThan(256 * 1024 + chunk.length + 1024)
+    state.close()
+    const again = openState(scratch.stateDir)
+    const bus = new EventHub(again.epoch, DEFAULT_RING_LIMITS, undefined, again.events).forSession(session.id)
+    expect(bus.replay(0, again.epoch).events.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+    again.close()
+  })
+
+  it('keeps a batch cut short by its slice open: a crash before the rest is written makes the next start answer gap', () => {
+    using scratch = scratchState()
+    let state = openState(scratch.stateDir)
+    const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
+    const failures: unknown[] = []
+    // Its timer never comes in this test: only the flushes below write.
+    const writeBehind = new WriteBehind(state.db, 60_000, (error) => failures.push(error), 1000)
+    const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, new SqliteEventLog(state.db, writeBehind))
+    for (let i = 0; i < 6; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: 'z'.repeat(400) })
+    // 500 characters an event as counted (its text and 100): two events fill a slice of 1000.
+    expect(writeBehind.flush(1000)).toBe(true)
+    expect(state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches').all()).toEqual([{ first: 1, last: 2 }])
+    expect(state.db.query('SELECT last_seq, open_from FROM event_seqs').get()).toEqual({ last_seq: 2, open_from: 1 })
+    // The process dies here, before the rest is written (the slice's follow-up then finds the database closed).
+    state.db.close()
+    state = openState(scratch.stateDir)
+    const bus = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, state.events).forSession(session.id)
+    expect(bus.lastSeq).toBeGreaterThan(6)
+    expect(bus.replay(2, state.epoch).status).toBe('gap')
+    expect(bus.replay(0, state.epoch).events.map((e) => e.seq)).toEqual([1, 2])
+    state.close()
+  })
+
+  it('writes the rest of a batch cut short on the next turns of the event loop; what came after waits for the next batch', async () => {
+    using scratch = scratchState()
+    const state = openState(scratch.stateDir)
+    const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
+    const failures: unknown[] = []
+    const writeBehind = new WriteBehind(state.db, 60_000, (error) => failures.push(error), 1000)
+    const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, new SqliteEventLog(state.db, writeBehind))
+    const publish = (count: number) => {
+      for (let i = 0; i < count; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: 'z'.repeat(400) })
+    }
+    const seqRow = () => state.db.query('SELECT last_seq, open_from FROM event_seqs').get() as { last_seq: number; open_from: number | null }
+    const rows = () => state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches ORDER BY first_seq').all()
+    publish(6)
+    expect(writeBehind.flush(1000)).toBe(true)
+    // Queued after the batch began: not chased by its slices.
+    publish(2)
+    for (let turns = 0; turns < 5000 && seqRow().last_seq < 6; turns++) await Bun.sleep(1)
+    await Bun.sleep(50)
+    expect(rows()).toEqual([
+      { first: 1, last: 2 },
+      { first: 3, last: 4 },
+      { first: 5, last: 6 },
+    ])
+    expect(seqRow()).toEqual({ last_seq: 6, open_from: 1 })
+    // The next batch takes them and closes it.
+    writeBehind.flush()
+    expect(rows()).toEqual([
+      { first: 1, last: 2 },
+      { first: 3, last: 4 },
+      { first: 5, last: 6 },
+      { first: 7, last: 8 },
+    ])
+    expect(seqRow()).toEqual({ last_seq: 8, open_from: null })
+    expect(failures).toEqual([])
+    writeBehind.close()
     state.close()
   })
 
