@@ -115,6 +115,22 @@ describe('tasks in state.db', () => {
   })
 })
 
+/**
+ * A session's events written through a WriteBehind of the test's own, with slices of 1000
+ * characters and a timer that never comes in a test: only the test's flushes begin a batch.
+ * Each event published counts 500 characters (its text and 100), so two fill a slice.
+ */
+function slicedEvents(state: State) {
+  const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
+  const failures: unknown[] = []
+  const writeBehind = new WriteBehind(state.db, 60_000, (error) => failures.push(error), 1000)
+  const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, new SqliteEventLog(state.db, writeBehind))
+  const publish = (count: number) => {
+    for (let i = 0; i < count; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: 'z'.repeat(400) })
+  }
+  return { session, failures, writeBehind, publish }
+}
+
 describe('events in state.db', () => {
   it('a reopened hub continues the seq of each session with the same epoch and replays the kept events', () => {
     using scratch = scratchState()
@@ -200,13 +216,8 @@ describe('events in state.db', () => {
   it('keeps a batch cut short by its slice open: a crash before the rest is written makes the next start answer gap', () => {
     using scratch = scratchState()
     let state = openState(scratch.stateDir)
-    const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
-    const failures: unknown[] = []
-    // Its timer never comes in this test: only the flushes below write.
-    const writeBehind = new WriteBehind(state.db, 60_000, (error) => failures.push(error), 1000)
-    const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, new SqliteEventLog(state.db, writeBehind))
-    for (let i = 0; i < 6; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: 'z'.repeat(400) })
-    // 500 characters an event as counted (its text and 100): two events fill a slice of 1000.
+    const { session, writeBehind, publish } = slicedEvents(state)
+    publish(6)
     expect(writeBehind.flush(1000)).toBe(true)
     expect(state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches').all()).toEqual([{ first: 1, last: 2 }])
     expect(state.db.query('SELECT last_seq, open_from FROM event_seqs').get()).toEqual({ last_seq: 2, open_from: 1 })
@@ -223,13 +234,7 @@ describe('events in state.db', () => {
   it('writes the rest of a batch cut short on the next turns of the event loop; what came after waits for the next batch', async () => {
     using scratch = scratchState()
     const state = openState(scratch.stateDir)
-    const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
-    const failures: unknown[] = []
-    const writeBehind = new WriteBehind(state.db, 60_000, (error) => failures.push(error), 1000)
-    const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, new SqliteEventLog(state.db, writeBehind))
-    const publish = (count: number) => {
-      for (let i = 0; i < count; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: 'z'.repeat(400) })
-    }
+    const { failures, writeBehind, publish } = slicedEvents(state)
     const seqRow = () => state.db.query('SELECT last_seq, open_from FROM event_seqs').get() as { last_seq: number; open_from: number | null }
     const rows = () => state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches ORDER BY first_seq').all()
     publish(6)
