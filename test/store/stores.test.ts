@@ -120,15 +120,23 @@ describe('tasks in state.db', () => {
  * characters and a timer that never comes in a test: only the test's flushes begin a batch.
  * Each event published counts 500 characters (its text and 100), so two fill a slice.
  */
-function slicedEvents(state: State) {
+function slicedEvents(state: State, limits = DEFAULT_RING_LIMITS) {
   const session = new MemorySessionStore(3600, 1000, undefined, state.sessions).create({ repo: '/repo' })
   const failures: unknown[] = []
   const writeBehind = new WriteBehind(state.db, 60_000, (error) => failures.push(error), 1000)
-  const hub = new EventHub(state.epoch, DEFAULT_RING_LIMITS, undefined, new SqliteEventLog(state.db, writeBehind))
+  const hub = new EventHub(state.epoch, limits, undefined, new SqliteEventLog(state.db, writeBehind))
   const publish = (count: number) => {
     for (let i = 0; i < count; i++) hub.publish(session.id, OutputEvent, { taskId: 't', data: 'z'.repeat(400) })
   }
-  return { session, failures, writeBehind, publish }
+  const rows = () => state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches ORDER BY first_seq').all()
+  const seqRow = () => state.db.query('SELECT last_seq, open_from FROM event_seqs').get() as { last_seq: number; open_from: number | null }
+  /** No write failed; the log and the database close. */
+  const finish = () => {
+    expect(failures).toEqual([])
+    writeBehind.close()
+    state.close()
+  }
+  return { session, writeBehind, publish, rows, seqRow, finish }
 }
 
 describe('events in state.db', () => {
@@ -216,11 +224,11 @@ describe('events in state.db', () => {
   it('keeps a batch cut short by its slice open: a crash before the rest is written makes the next start answer gap', () => {
     using scratch = scratchState()
     let state = openState(scratch.stateDir)
-    const { session, writeBehind, publish } = slicedEvents(state)
+    const { session, writeBehind, publish, rows, seqRow } = slicedEvents(state)
     publish(6)
     expect(writeBehind.flush(1000)).toBe(true)
-    expect(state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches').all()).toEqual([{ first: 1, last: 2 }])
-    expect(state.db.query('SELECT last_seq, open_from FROM event_seqs').get()).toEqual({ last_seq: 2, open_from: 1 })
+    expect(rows()).toEqual([{ first: 1, last: 2 }])
+    expect(seqRow()).toEqual({ last_seq: 2, open_from: 1 })
     // The process dies here, before the rest is written (the slice's follow-up then finds the database closed).
     state.db.close()
     state = openState(scratch.stateDir)
@@ -234,9 +242,7 @@ describe('events in state.db', () => {
   it('writes the rest of a batch cut short on the next turns of the event loop; what came after waits for the next batch', async () => {
     using scratch = scratchState()
     const state = openState(scratch.stateDir)
-    const { failures, writeBehind, publish } = slicedEvents(state)
-    const seqRow = () => state.db.query('SELECT last_seq, open_from FROM event_seqs').get() as { last_seq: number; open_from: number | null }
-    const rows = () => state.db.query('SELECT first_seq AS first, last_seq AS last FROM event_batches ORDER BY first_seq').all()
+    const { writeBehind, publish, rows, seqRow, finish } = slicedEvents(state)
     publish(6)
     expect(writeBehind.flush(1000)).toBe(true)
     // Queued after the batch began: not chased by its slices.
@@ -258,9 +264,27 @@ describe('events in state.db', () => {
       { first: 7, last: 8 },
     ])
     expect(seqRow()).toEqual({ last_seq: 8, open_from: null })
-    expect(failures).toEqual([])
-    writeBehind.close()
-    state.close()
+    finish()
+  })
+
+  it('skips what the ring drops while a batch is written in slices, and keeps in state.db what the ring keeps', async () => {
+    using scratch = scratchState()
+    const state = openState(scratch.stateDir)
+    const { writeBehind, publish, rows, seqRow, finish } = slicedEvents(state, { maxEvents: 100, maxBytes: 1024 * 1024 })
+    publish(300)
+    // The ring keeps seqs 201-300; the batch's first slice writes two of them.
+    expect(writeBehind.flush(1000)).toBe(true)
+    expect(rows()).toEqual([{ first: 201, last: 202 }])
+    // Meanwhile the ring moves on past the whole batch (and the queue is compacted under it): the
+    // next slice writes none of it and deletes what the first one wrote.
+    publish(2000)
+    for (let turns = 0; turns < 500 && rows().length > 0; turns++) await Bun.sleep(10)
+    expect(rows()).toEqual([])
+    expect(seqRow()).toEqual({ last_seq: 202, open_from: 1 })
+    writeBehind.flush()
+    expect(rows()).toEqual([{ first: 2201, last: 2300 }])
+    expect(seqRow()).toEqual({ last_seq: 2300, open_from: null })
+    finish()
   })
 
   it('drops queued events of a session that ended before they were written', async () => {
