@@ -129,7 +129,9 @@ describe('workspaces on disk', () => {
     const { taskId } = await t.start({ instruction: marker, context: { mock: { delayMs: 60_000 } } })
     await t.waitFor(taskId, ['running'])
     expect(existsSync(t.workspaceOf(taskId))).toBe(true)
-    expect(processesWith(marker).length).toBeGreaterThan(0)
+    // `running` comes once the process exists; its command line names the marker once it has
+    // exec'd, which a loaded machine may not have done yet.
+    expect((await eventually(() => processesWith(marker), (found) => found.length > 0)).length).toBeGreaterThan(0)
 
     await t.services.sessions.end(t.sessionId, 'deleted')
     expect(processesWith(marker)).toEqual([])
