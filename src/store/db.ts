@@ -104,7 +104,7 @@ export function openDatabase(stateDir: string, options: { initialize?: (db: Data
     // it past this many pages, on the event loop. Measured while an agent printed 1 Mi characters
     // a second for 6 s (scripts/bench-flood.ts's load, from source, two runs each way), at
     // SQLite's default of 1000 pages (4 MiB) the longest commit took 21-23 ms and requests p99
-    // 17-26 ms; at 250, 8.5-9.6 ms and 9-10 ms, for about 15% more time in commits overall.
+    // 17-26 ms; at 250, 8.5-9.6 ms and 9-10 ms, for about 20% more time in commits overall.
     db.exec('PRAGMA wal_autocheckpoint = 250')
     db.exec('PRAGMA foreign_keys = ON')
     migrate(db, path)
