@@ -7,11 +7,12 @@
  */
 import { Elysia } from 'elysia'
 import { writeSync } from 'node:fs'
+import { DEFAULT_CORS_ORIGINS } from '../src/config'
 import { corsFor } from '../src/http/plugin'
 
 const body = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>
 const app = new Elysia()
-  .use(corsFor(['http://localhost:19006']))
+  .use(corsFor(DEFAULT_CORS_ORIGINS))
   .get('/api/session/:id', () => body)
   .listen({ hostname: '127.0.0.1', port: 0 })
 writeSync(1, `listening on http://127.0.0.1:${app.server!.port}\n`)

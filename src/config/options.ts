@@ -34,6 +34,7 @@ const secondsAsMs = (min: number, max: number): Parser<number> => {
 }
 
 export const DEFAULT_CMD_ALLOWLIST: readonly string[] = ['npm test', 'go test', 'npm run build', 'pytest']
+export const DEFAULT_CORS_ORIGINS: readonly string[] = ['http://localhost:19006']
 
 export const OPTIONS = [
   option({ key: 'port', env: 'PORT', flag: 'port', arg: 'N', default: 8080, parse: p.integer(0, 65535), help: 'listen port (0 = pick a free one and print it)' }),
@@ -45,7 +46,7 @@ export const OPTIONS = [
   option({ key: 'sessionTtlSeconds', env: 'SESSION_TTL_SECONDS', flag: 'session-ttl-seconds', arg: 'N', default: 86400, parse: p.integer(10, 31_536_000), help: "session and token lifetime; activity extends the session up to the token's `exp`" }),
   option({ key: 'repoAllowlist', env: 'REPO_ALLOWLIST', flag: 'repo-allowlist', arg: 'DIRS', default: (c) => p.directoryList(c.cwd, c), shown: 'the start directory', parse: p.directoryList, help: "comma-separated absolute directories; a session's repo must be one or inside one" }),
   option({ key: 'cmdAllowlist', env: 'CMD_ALLOWLIST', flag: 'cmd-allowlist', arg: 'CMDS', default: DEFAULT_CMD_ALLOWLIST, parse: p.list, help: 'comma-separated commands `/api/cmd` may run (see Commands)' }),
-  option({ key: 'corsOrigins', env: 'CORS_ORIGINS', flag: 'cors-origins', arg: 'ORIGINS', default: ['http://localhost:19006'], parse: p.origins, help: 'origins for CORS and the WebSocket Origin check' }),
+  option({ key: 'corsOrigins', env: 'CORS_ORIGINS', flag: 'cors-origins', arg: 'ORIGINS', default: DEFAULT_CORS_ORIGINS, parse: p.origins, help: 'origins for CORS and the WebSocket Origin check' }),
   option({ key: 'stateDir', env: 'STATE_DIR', flag: 'state-dir', arg: 'DIR', default: (c) => p.absoluteDir('~/.cockpit-coder', c), shown: '~/.cockpit-coder', parse: p.absoluteDir, help: '`state.db`, `secrets.json` and task workspaces (see State and restarts); made 0700' }),
   option({ key: 'defaultAgent', env: 'DEFAULT_AGENT', flag: 'default-agent', arg: 'NAME', default: 'mock', parse: p.agentName, help: 'agent used when a task names none' }),
   option({ key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', arg: 'HOSTS', default: [], shown: '(none)', parse: p.hostNames, help: 'extra `Host` names accepted (DNS-rebinding check)' }),
